@@ -1,0 +1,82 @@
+"""Training throughput against this machine's own fp32 matmul peak, in one run.
+
+Prints: the peak (GFLOP/s, best of square matmuls), tokens/s and model-FLOPs
+utilisation for the `cpu` preset (and `default`), and what the optional diagnostics
+(per-parameter grad norms, update:data ratios, gradient histograms) cost per step.
+
+    python benchmarks/bench_train.py [--steps 150] [--corpus PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from gptviz.config import preset
+from gptviz.corpus import Corpus
+from gptviz.trainer import Trainer
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tinyshakespeare.txt"
+
+
+def matmul_peak(rounds: int = 7) -> float:
+    """Best over sizes of the median rate of square fp32 matmuls (robust to one lucky run)."""
+    best = 0.0
+    for n in (512, 1024, 2048):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        repeats = max(2, int(4e9 / (2 * n**3)))
+        for _ in range(3):
+            a @ b
+        rates = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(repeats):
+                a @ b
+            rates.append(repeats * 2 * n**3 / (time.perf_counter() - t0) / 1e9)
+        best = max(best, statistics.median(rates))
+    return best
+
+
+def step_times(trainer: Trainer, steps: int, diagnostics: bool = False) -> list[float]:
+    return [trainer.step(diagnostics=diagnostics).dt for _ in range(steps)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--corpus", default=str(SHARED))
+    args = ap.parse_args()
+    corpus = Corpus.from_file(args.corpus)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+
+    trainers = {name: Trainer(preset(name, max_iters=10**6), corpus) for name in ("cpu", "default")}
+    for t in trainers.values():
+        step_times(t, 10)  # warm up
+    peak_before = matmul_peak()
+    times = {name: [] for name in trainers}
+    diag_times, plain_times = [], []
+    for _ in range(3):  # interleave so that both see the same machine conditions
+        for name, t in trainers.items():
+            times[name] += step_times(t, args.steps // 3)
+        for _ in range(args.steps // 6):  # alternate single steps with and without diagnostics
+            plain_times += step_times(trainers["cpu"], 1)
+            diag_times += step_times(trainers["cpu"], 1, diagnostics=True)
+    peak = max(peak_before, matmul_peak())  # measured before and after the training steps
+    print(f"fp32 matmul peak: {peak:.1f} GFLOP/s")
+    for name, t in trainers.items():
+        dt = statistics.median(times[name])
+        tps = t.tokens_per_step / dt
+        flops = t.model.flops_per_token() * tps / 1e9
+        print(f"{name:8s}: {dt * 1000:6.1f} ms/step, {tps:8,.0f} tokens/s, {flops:6.1f} GFLOP/s, "
+              f"MFU {flops / peak:.0%} of measured peak  ({t.model.num_params() / 1e6:.2f}M params)")
+    plain, diag = statistics.median(plain_times), statistics.median(diag_times)
+    print(f"diagnostics (cpu preset): +{(diag - plain) * 1000:.1f} ms per step with them "
+          f"({(diag - plain) / plain:.0%} of a step); zero when off")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""What one optimizer step reports, and the optional diagnostics behind the plots.
+
+Diagnostics are computed with torch on the trainer's side; only small results leave
+it: one float per parameter for norms and ratios, and the bin counts of histograms.
+Everything returned is a copy (plain floats and numpy arrays), safe to hand to
+another thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+HISTOGRAM_BINS = 64
+
+
+@dataclass
+class Histogram:
+    counts: np.ndarray  # float32, HISTOGRAM_BINS values
+    lo: float
+    hi: float
+
+    @property
+    def edges(self) -> np.ndarray:
+        return np.linspace(self.lo, self.hi, len(self.counts) + 1)
+
+
+@dataclass
+class StepMetrics:
+    step: int  # optimizer steps completed, counting this one
+    loss: float
+    lr: float
+    grad_norm: float  # global L2 norm of all gradients, before clipping
+    tokens_per_sec: float
+    dt: float  # seconds this step took
+    grad_norms: dict[str, float] = field(default_factory=dict)
+    update_ratios: dict[str, float] = field(default_factory=dict)  # std(Δparam) / std(param)
+    histograms: dict[str, Histogram] = field(default_factory=dict)  # of the gradients
+
+    def row(self) -> dict:
+        """The line written to metrics.jsonl for this step."""
+        return {"step": self.step, "loss": self.loss, "lr": self.lr,
+                "grad_norm": self.grad_norm, "tokens_per_sec": self.tokens_per_sec}
+
+
+@dataclass
+class EvalMetrics:
+    step: int
+    train_loss: float
+    val_loss: float
+
+    def row(self) -> dict:
+        return {"step": self.step, "train_loss": self.train_loss, "val_loss": self.val_loss}
+
+
+def named_trainable(model: torch.nn.Module) -> list[tuple[str, torch.Tensor]]:
+    return [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+
+
+@torch.no_grad()
+def grad_norms(named: list[tuple[str, torch.Tensor]]) -> dict[str, float]:
+    pairs = [(n, p.grad) for n, p in named if p.grad is not None]
+    if not pairs:
+        return {}
+    norms = torch._foreach_norm([g for _, g in pairs])
+    values = torch.stack(norms).tolist()
+    return {n: v for (n, _), v in zip(pairs, values)}
+
+
+@torch.no_grad()
+def grad_histograms(named: list[tuple[str, torch.Tensor]],
+                    bins: int = HISTOGRAM_BINS) -> dict[str, Histogram]:
+    out = {}
+    for name, p in named:
+        if p.grad is None:
+            continue
+        g = p.grad.detach().float().flatten()
+        lo, hi = torch.aminmax(g)
+        lo, hi = float(lo), float(hi)
+        if lo == hi:
+            lo, hi = lo - 1e-12, hi + 1e-12
+        counts = torch.histc(g, bins=bins, min=lo, max=hi)
+        out[name] = Histogram(counts.cpu().numpy().astype(np.float32), lo, hi)
+    return out
+
+
+@torch.no_grad()
+def snapshot(named: list[tuple[str, torch.Tensor]]) -> list[torch.Tensor]:
+    return [p.detach().clone() for _, p in named]
+
+
+@torch.no_grad()
+def update_ratios(named: list[tuple[str, torch.Tensor]],
+                  before: list[torch.Tensor]) -> dict[str, float]:
+    """std(param_after - param_before) / std(param_after) for each parameter."""
+    out = {}
+    for (name, p), old in zip(named, before):
+        if p.numel() < 2:
+            continue
+        std = p.std()
+        ratio = (p - old).std() / std if std > 0 else torch.tensor(float("nan"))
+        out[name] = float(ratio)
+    return out

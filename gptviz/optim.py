@@ -1,0 +1,112 @@
+"""Optimizers and the learning-rate schedule.
+
+AdamW decays only the matrices and embeddings (parameters with 2 or more dimensions),
+never biases or LayerNorm gains. Optionally the hidden matrices of the transformer
+blocks are trained with Muon instead: momentum whose update is orthogonalised by a few
+Newton-Schulz iterations, as in the public "modded-nanoGPT" speedruns.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+from .config import TrainConfig
+
+
+def zeropower_newton_schulz(g: torch.Tensor, steps: int = 5) -> torch.Tensor:
+    """An approximately orthogonal matrix with g's singular vectors (quintic iteration).
+
+    The coefficients (3.4445, -4.7750, 2.0315) are the ones published with Muon; they
+    push every singular value into roughly [0.7, 1.2] in five steps.
+    """
+    a, b, c = 3.4445, -4.7750, 2.0315
+    x = g / (g.norm() + 1e-7)
+    transposed = x.size(0) > x.size(1)
+    if transposed:
+        x = x.T
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if transposed else x
+
+
+class Muon(torch.optim.Optimizer):
+    """Nesterov momentum, then an orthogonalised update scaled for the matrix's shape."""
+
+    def __init__(self, params, lr: float = 0.02, momentum: float = 0.95, weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = torch.zeros_like(p)
+                buf = state["momentum_buffer"]
+                buf.lerp_(p.grad, 1 - group["momentum"])
+                update = p.grad.lerp(buf, group["momentum"])
+                update = zeropower_newton_schulz(update)
+                scale = max(1.0, p.size(0) / p.size(1)) ** 0.5
+                if group["weight_decay"]:
+                    p.mul_(1 - group["lr"] * group["weight_decay"])
+                p.add_(update, alpha=-group["lr"] * scale)
+
+
+def _hidden_matrices(model: nn.Module) -> set[str]:
+    """Names of the 2-D weights inside the transformer blocks (Muon's share)."""
+    return {name for name, p in model.named_parameters()
+            if p.dim() == 2 and name.startswith("blocks.")}
+
+
+def build_optimizers(model: nn.Module, config: TrainConfig, device_type: str = "cpu"):
+    """A list of optimizers that together cover every parameter exactly once."""
+    muon_names = _hidden_matrices(model) if config.optimizer == "muon" else set()
+    decay, no_decay, muon = [], [], []
+    for name, p in model.named_parameters():  # a tied weight is listed once
+        if name in muon_names:
+            muon.append(p)
+        elif p.dim() >= 2:
+            decay.append(p)
+        else:
+            no_decay.append(p)
+    groups = [{"params": decay, "weight_decay": config.weight_decay},
+              {"params": no_decay, "weight_decay": 0.0}]
+    adamw = torch.optim.AdamW(
+        [g for g in groups if g["params"]], lr=config.lr, betas=(config.beta1, config.beta2),
+        fused=device_type == "cuda",
+    )
+    optimizers: list[torch.optim.Optimizer] = [adamw]
+    if muon:
+        optimizers.append(Muon(muon, lr=config.muon_lr, momentum=config.muon_momentum))
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["base_lr"] = group["lr"]
+    return optimizers
+
+
+def lr_multiplier(config: TrainConfig, it: int) -> float:
+    """Schedule factor at step `it`: linear warmup, then decay to min_lr / lr."""
+    floor = config.min_lr / config.lr
+    if it < config.warmup_iters:
+        return (it + 1) / (config.warmup_iters + 1)
+    if it >= config.decay_iters:
+        return floor
+    span = max(1, config.decay_iters - config.warmup_iters)
+    progress = (it - config.warmup_iters) / span
+    if config.decay == "linear":
+        shape = 1.0 - progress
+    else:
+        shape = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return floor + shape * (1.0 - floor)
+
+
+def set_lr(optimizers, multiplier: float) -> None:
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["lr"] = group["base_lr"] * multiplier
