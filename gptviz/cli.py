@@ -209,12 +209,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_window(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
-    try:
-        from .gui.app import run_app
-    except ImportError:
-        parser.print_help()
-        return 0
     config_from_args(args)  # report a bad setting before any window appears
+    from .gui.app import run_app
     return run_app(argv)
 
 

@@ -1,0 +1,435 @@
+"""The training loss as it happens: every step, smoothed, at evaluations, and the LR.
+
+Redrawing: `append_*` and the setters only mark the widget dirty and start a single-shot
+timer (~30 Hz); when it fires, `redraw()` draws everything that arrived in between. So
+there are at most ~30 redraws a second however often data comes, and none while idle.
+`redraw()` is public: call it to draw right now (tests, export).
+
+The first half of this file holds small helpers that gradient_plots.py shares: colours
+from the palette, and ranges set by code instead of pyqtgraph's per-frame auto-range.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..metrics import EvalMetrics
+from .history import History
+from .payloads import StepBatch
+
+REDRAW_INTERVAL_MS = 33  # ~30 frames per second at most
+RAW_ALPHA = 60  # the per-step loss, behind its moving average
+
+# -- shared with gradient_plots.py: colours ------------------------------------------
+
+#: Mid-luminance colours: readable on light and on dark backgrounds.
+SERIES_COLORS = ("#3b82f6", "#f97316", "#22c55e", "#ef4444", "#a855f7",
+                 "#06b6d4", "#ec4899", "#ca8a04", "#64748b", "#84cc16")
+
+
+def palette_colors(widget: QWidget) -> tuple[QColor, QColor]:
+    """(background, foreground) for plots inside `widget`: its palette's Base and Text."""
+    palette = widget.palette()
+    return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+
+
+def apply_palette(widget: QWidget, views, plots, legends=()) -> None:
+    """Colour plot backgrounds, axes, titles and legends like the rest of `widget`."""
+    bg, fg = palette_colors(widget)
+    for view in views:
+        view.setBackground(bg)
+    for plot in plots:
+        for side in ("left", "bottom", "right", "top"):
+            axis = plot.getAxis(side)
+            axis.setPen(fg)
+            axis.setTextPen(fg)
+        plot.setTitle(plot.titleLabel.text or None, color=fg.name())
+    for legend in legends:
+        legend.setLabelTextColor(fg)
+        legend.setBrush(QColor(bg.red(), bg.green(), bg.blue(), 200))
+        legend.setPen(QColor(fg.red(), fg.green(), fg.blue(), 60))
+        for _, label in legend.items:  # existing labels keep their colour otherwise
+            label.setText(label.text, color=fg.name())
+
+
+def faded(color: str, alpha: int) -> QColor:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    return c
+
+
+def is_palette_change(event: QEvent) -> bool:
+    return event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+
+
+def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
+    """Settings every plot here shares; `many_points` keeps 100k-point curves cheap."""
+    if many_points:  # draw only what is in view, at most a few points per pixel
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
+    # pyqtgraph's own "Plot Options" (log, downsampling, averaging) would fight ours.
+    plot.setMenuEnabled(enableMenu=False, enableViewBoxMenu=True)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    for side in ("left", "bottom"):  # no finest ticks: their grid lines halved the frame rate
+        plot.getAxis(side).setStyle(maxTickLevel=1)
+
+
+# -- shared with gradient_plots.py: ranges set by code ---------------------------------
+
+def padded(lo: float, hi: float, pad: float = 0.08) -> tuple[float, float]:
+    span = hi - lo if hi > lo else max(abs(hi), 1e-12)
+    return lo - pad * span, hi + pad * span
+
+
+def settled(current, lo: float, hi: float) -> tuple[float, float]:
+    """The range to show data spanning [lo, hi]: `current` if it still fits it snugly.
+
+    Keeping the range until the data leaves it (or fills under 40% of it) means the axes
+    change now and then, not every frame.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return current if current is not None else (0.0, 1.0)
+    if current is not None:
+        c_lo, c_hi = current
+        if c_lo <= lo and hi <= c_hi and (hi - lo) >= 0.4 * (c_hi - c_lo):
+            return current
+    return padded(lo, hi)
+
+
+def whole_run(current, first: float, last: float) -> tuple[float, float]:
+    """x from the first step to past the last, grown by 1.25x when the last step reaches it."""
+    if current is not None and current[0] <= first and last <= current[1]:
+        return current
+    width = max(last - first, 1.0) * 1.25
+    return first - 0.01 * width, first + width
+
+
+def sliding_window(current, last: float, span: float) -> tuple[float, float]:
+    """A `span`-wide x range holding the last step, moved on by a quarter span at a time."""
+    if (current is not None and math.isclose(current[1] - current[0], span)
+            and current[0] <= last <= current[1]):
+        return current
+    hi = last + 0.25 * span
+    return hi - span, hi
+
+
+def value_range(arrays, log: bool = False) -> tuple[float, float]:
+    """(min, max) of the finite values (positive ones in log10 when `log`); NaNs if none."""
+    lo, hi = np.inf, -np.inf
+    for a in arrays:
+        a = a[np.isfinite(a)]
+        if log:
+            a = np.log10(a[a > 0])
+        if len(a):
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    return (lo, hi) if lo <= hi else (np.nan, np.nan)
+
+
+class CodeDrivenView(QObject):
+    """Who moves some plots: this code (the default) or the user's mouse.
+
+    pyqtgraph's auto-range re-measures every item whenever data changes, which is what
+    made a busy window stutter; here auto-range stays off and the code sets a range only
+    when it must change. A mouse zoom or pan hands the view to the user (`user_took_over`);
+    pyqtgraph's "A" button or the menu's auto-range hands it back (`code_took_over`).
+    `give_to_user()` and `give_to_code()` do the same from the program, without signals.
+    """
+
+    user_took_over = Signal()
+    code_took_over = Signal()
+
+    def __init__(self, plots, parent: QObject | None = None):
+        super().__init__(parent)
+        self.user_owns = False
+        self._shown: dict[object, tuple] = {}
+        self._quiet = False
+        for plot in plots:
+            vb = plot.getViewBox()
+            vb.disableAutoRange()
+            vb.sigRangeChangedManually.connect(self._on_mouse)
+            vb.sigStateChanged.connect(self._on_state)
+
+    def show(self, plot: pg.PlotItem, x=None, y=None) -> None:
+        """Set the x and/or y range of `plot`, unless the user owns the view or it is unchanged."""
+        if self.user_owns:
+            return
+        vb = plot.getViewBox()
+        shown_x, shown_y = self._shown.get(vb, (None, None))
+        if x is not None and x != shown_x:
+            vb.setXRange(*x, padding=0)
+            shown_x = x
+        if y is not None and y != shown_y:
+            vb.setYRange(*y, padding=0)
+            shown_y = y
+        self._shown[vb] = (shown_x, shown_y)
+
+    def give_to_code(self) -> None:
+        self.user_owns = False
+        self._shown.clear()
+
+    def give_to_user(self) -> None:
+        self.user_owns = True
+
+    @contextmanager
+    def quietly(self):
+        """Run plot calls that may move the view (e.g. setLogMode) without a hand-over."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+            self._shown.clear()  # the view may have moved: set the next range for sure
+
+    def _on_mouse(self, *_):
+        if not self._quiet and not self.user_owns:
+            self.give_to_user()
+            self.user_took_over.emit()
+
+    def _on_state(self, vb):
+        if any(vb.autoRangeEnabled()):
+            vb.disableAutoRange()
+            if not self._quiet:
+                self.give_to_code()
+                self.code_took_over.emit()
+
+
+# -- the widget ---------------------------------------------------------------------
+
+class LossPlot(QWidget):
+    """Loss per step (thin), its moving average, evaluation points, and the learning rate.
+
+    "Follow latest" lets the code move the view: the whole run, or — after zooming in on
+    the x axis and ticking it again — a window of that width that slides with the newest
+    step. Zooming or panning with the mouse unticks it; pyqtgraph's "A" button ticks it
+    again with the whole run in view.
+    """
+
+    def __init__(self, parent: QWidget | None = None, capacity: int = 200_000):
+        super().__init__(parent)
+        self.setObjectName("lossPlot")
+        self._history = History.for_steps(capacity)
+        self._evals = History(("train_loss", "val_loss"), capacity=10_000)
+        self._smoothing = 0.9
+        self._log = False
+        self._span: float | None = None  # width of the followed window; None: the whole run
+        self._x = self._y = self._lr_y = None  # ranges last chosen by code
+        self._dirty: set[str] = set()  # of "steps", "evals", "view"
+        self._timer = QTimer(self, singleShot=True, interval=REDRAW_INTERVAL_MS)
+        self._timer.timeout.connect(self.redraw)
+        self._build_controls()
+        self._build_plots()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._controls)
+        layout.addWidget(self._graphics, 1)
+        self._restyle()
+
+    # -- public API ----------------------------------------------------------------
+
+    @property
+    def history(self) -> History:
+        """Every step received (loss, lr, grad_norm, tokens_per_sec), e.g. for a CSV export."""
+        return self._history
+
+    @property
+    def evals(self) -> History:
+        """Evaluations received: columns train_loss and val_loss."""
+        return self._evals
+
+    def append_steps(self, batch: StepBatch) -> None:
+        self._history.append_batch(batch)
+        self._mark_dirty("steps")
+
+    def append_eval(self, ev: EvalMetrics) -> None:
+        self._evals.append(ev.step, {"train_loss": ev.train_loss, "val_loss": ev.val_loss})
+        self._mark_dirty("evals")
+
+    def clear(self) -> None:
+        self._history.clear()
+        self._evals.clear()
+        self._span = None
+        self._x = self._y = self._lr_y = None
+        self._mark_dirty("steps", "evals")
+
+    def set_smoothing(self, weight: float) -> None:
+        """EMA weight in [0, 1): 0 shows the raw loss only; 0.9 averages over ~10 steps."""
+        if not 0.0 <= weight < 1.0:
+            raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
+        self._smoothing = float(weight)
+        _set_quietly(self._smoothing_spin, weight)
+        self._raw.setPen(faded(SERIES_COLORS[0], RAW_ALPHA if weight > 0 else 255))
+        self._mark_dirty("steps")
+
+    def set_log_scale(self, on: bool) -> None:
+        """Show the loss on a log10 y axis (the learning-rate plot stays linear)."""
+        self._log = bool(on)
+        _set_quietly(self._log_check, on)
+        with self._view.quietly():
+            self._loss_plot.setLogMode(y=self._log)
+        self._y = None  # the old range is in the other scale
+        if self._view.user_owns:  # keep the user's x, but fit y to the new scale
+            vb = self._loss_plot.getViewBox()
+            vb.setYRange(*settled(None, *self._loss_range(*vb.viewRange()[0])), padding=0)
+        self._mark_dirty("view")
+
+    def set_follow_latest(self, on: bool) -> None:
+        """Let the code keep the newest steps in view (see the class docstring)."""
+        _set_quietly(self._follow_check, on)
+        if on and self._view.user_owns:
+            self._span = self._zoomed_width()
+            self._x = None
+            self._view.give_to_code()
+        elif not on and not self._view.user_owns:
+            self._view.give_to_user()
+        self._mark_dirty("view")
+
+    def follows_latest(self) -> bool:
+        return not self._view.user_owns
+
+    def export_png(self, path) -> None:
+        """Write both plots (loss and learning rate) as they are now to a PNG file."""
+        self.redraw()
+        exporter = ImageExporter(self._graphics.ci)
+        exporter.parameters()["width"] = max(int(self._graphics.ci.boundingRect().width()), 600)
+        exporter.export(str(path))
+
+    def redraw(self) -> None:
+        """Draw what changed since the last redraw; does nothing when nothing did."""
+        self._timer.stop()
+        dirty, self._dirty = self._dirty, set()
+        h, e = self._history, self._evals
+        if "steps" in dirty:
+            self._raw.setData(h.x, h["loss"])
+            if self._smoothing > 0:
+                self._smooth.setData(h.x, h.smoothed("loss", self._smoothing))
+            else:
+                self._smooth.setData(np.empty(0), np.empty(0))
+            self._lr_curve.setData(h.x, h["lr"])
+        if "evals" in dirty:
+            self._eval_train.setData(e.x, e["train_loss"])
+            self._eval_val.setData(e.x, e["val_loss"])
+        if dirty and self.follows_latest() and len(h):
+            self._follow()
+
+    # -- building ------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        spin = self._smoothing_spin = QDoubleSpinBox(objectName="smoothingSpin")
+        spin.setRange(0.0, 0.999)
+        spin.setDecimals(3)
+        spin.setSingleStep(0.05)
+        spin.setValue(self._smoothing)
+        spin.setToolTip("Weight of the exponential moving average: 0 = none, 0.9 ≈ last 10 steps")
+        spin.valueChanged.connect(self.set_smoothing)
+        self._log_check = QCheckBox("Log scale", objectName="logScaleCheck")
+        self._log_check.setToolTip("Loss on a logarithmic axis: late, small improvements stay visible")
+        self._log_check.toggled.connect(self.set_log_scale)
+        self._follow_check = QCheckBox("Follow latest", objectName="followLatestCheck", checked=True)
+        self._follow_check.setToolTip("Keep the newest steps in view. Zoom in first to follow a "
+                                      "window of that width; dragging the plot unticks this.")
+        self._follow_check.toggled.connect(self.set_follow_latest)
+        row = self._controls = QHBoxLayout()
+        row.addWidget(QLabel("Smoothing"))
+        row.addWidget(spin)
+        row.addWidget(self._log_check)
+        row.addWidget(self._follow_check)
+        row.addStretch(1)
+
+    def _build_plots(self) -> None:
+        self._graphics = pg.GraphicsLayoutWidget()
+        loss = self._loss_plot = self._graphics.addPlot(row=0, col=0, title="Training loss")
+        lr = self._lr_plot = self._graphics.addPlot(row=1, col=0)
+        self._graphics.ci.layout.setRowStretchFactor(0, 3)
+        self._graphics.ci.layout.setRowStretchFactor(1, 1)
+        for plot in (loss, lr):
+            prepare_plot(plot)
+            plot.getAxis("left").setWidth(60)  # same width: the two x axes line up
+        lr.setXLink(loss)
+        loss.setLabel("left", "loss")
+        loss.getAxis("bottom").setStyle(showValues=False)
+        lr.setLabel("left", "learning rate")
+        lr.setLabel("bottom", "step")
+        self._legend = loss.addLegend(offset=(-10, 10))
+        self._raw = loss.plot(name="loss per step", pen=pg.mkPen(faded(SERIES_COLORS[0], RAW_ALPHA), width=1))
+        self._smooth = loss.plot(name="smoothed", pen=pg.mkPen(SERIES_COLORS[0], width=2))
+        self._eval_train = loss.plot(name="eval: train", pen=None, symbol="o", symbolSize=7,
+                                     symbolBrush=SERIES_COLORS[2], symbolPen=None)
+        self._eval_val = loss.plot(name="eval: val", pen=None, symbol="t", symbolSize=8,
+                                   symbolBrush=SERIES_COLORS[1], symbolPen=None)
+        self._lr_curve = lr.plot(pen=pg.mkPen(SERIES_COLORS[4], width=1))
+        self._view = CodeDrivenView((loss, lr), self)
+        self._view.user_took_over.connect(lambda: _set_quietly(self._follow_check, False))
+        self._view.code_took_over.connect(self._on_code_took_over)
+
+    # -- view ranges ---------------------------------------------------------------
+
+    def _follow(self) -> None:
+        x, ev = self._history.x, self._evals.x
+        first, last = x[0], x[-1]
+        if len(ev):  # e.g. the evaluation at step 0, before the first step
+            first, last = min(first, ev[0]), max(last, ev[-1])
+        if self._span is None:
+            self._x = whole_run(self._x, first, last)
+        else:
+            self._x = sliding_window(self._x, last, self._span)
+        self._y = settled(self._y, *self._loss_range(*self._x))
+        rows = self._history.rows_between(*self._x)
+        lr_max = value_range([self._history["lr"][rows]])[1]
+        self._lr_y = settled(self._lr_y, 0.0, lr_max if lr_max > 0 else 1.0)
+        self._view.show(self._loss_plot, x=self._x, y=self._y)
+        self._view.show(self._lr_plot, y=self._lr_y)
+
+    def _loss_range(self, x_lo: float, x_hi: float) -> tuple[float, float]:
+        """Lowest and highest loss (steps and evals) between two steps, in the y axis' units."""
+        rows, ev = self._history.rows_between(x_lo, x_hi), self._evals.rows_between(x_lo, x_hi)
+        return value_range([self._history["loss"][rows], self._evals["train_loss"][ev],
+                            self._evals["val_loss"][ev]], log=self._log)
+
+    def _zoomed_width(self) -> float | None:
+        """The x width the user zoomed to, or None when the whole run is in view."""
+        lo, hi = self._loss_plot.getViewBox().viewRange()[0]
+        x = self._history.x
+        if not len(x) or (lo <= x[0] and x[-1] <= hi):
+            return None
+        return hi - lo
+
+    def _on_code_took_over(self) -> None:
+        """The "A" button: follow again, with the whole run in view."""
+        self._span = None
+        self._x = self._y = self._lr_y = None
+        _set_quietly(self._follow_check, True)
+        self._mark_dirty("view")
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _mark_dirty(self, *what: str) -> None:
+        self._dirty.update(what)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _restyle(self) -> None:
+        apply_palette(self, [self._graphics], [self._loss_plot, self._lr_plot], [self._legend])
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        if is_palette_change(event):
+            self._restyle()
+        super().changeEvent(event)
+
+
+def _set_quietly(control, value) -> None:
+    """Show a value in a control without it calling back into the widget."""
+    control.blockSignals(True)
+    if isinstance(control, QCheckBox):
+        control.setChecked(bool(value))
+    else:
+        control.setValue(value)
+    control.blockSignals(False)
+

@@ -1,0 +1,237 @@
+"""The training loop on its own thread, controlled by thread-safe calls, reporting by signals.
+
+`TrainingWorker` owns a `Trainer` once it is moved to a QThread: only the worker thread
+touches the model from then on. The window calls `pause()`, `resume()`, `step_once()`,
+`stop()`, `request_sample()` and `request_save()` from the GUI thread; they only put a
+command in a queue, which the loop reads between two optimizer steps (and during an
+evaluation or a sample, so Pause and Stop take effect within one step). Everything the
+worker emits is a copy made of numpy arrays and Python values, coalesced so that the GUI
+gets about 30 updates a second however fast the steps come.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..checkpoint import save_checkpoint
+from ..sampler import Sampler, SamplingError
+from ..trainer import Trainer, TrainingError
+from .payloads import Diagnostics, StepBatch
+
+EMIT_INTERVAL = 1 / 30  # seconds between coalesced updates
+IDLE_WAIT = 0.05  # seconds the paused loop sleeps between looks at the queue
+
+
+@dataclass
+class SampleSettings:
+    prompt: str = ""
+    temperature: float = 0.8
+    top_k: int | None = None
+    top_p: float | None = None
+    max_new_tokens: int = 300
+    every: int = 200  # steps between automatic samples; 0 = only on request
+
+
+class TrainingWorker(QObject):
+    stepsReady = Signal(object)  # StepBatch
+    evalReady = Signal(object)  # EvalMetrics
+    diagnosticsReady = Signal(object)  # Diagnostics
+    sampleStarted = Signal(int, object)  # step, val loss (float or None)
+    sampleText = Signal(str)  # the next characters of the current sample
+    sampleFinished = Signal()
+    stateChanged = Signal(str)  # "running", "paused", "finished", "stopped"
+    failed = Signal(str)  # a message for the user; the run is paused, state kept
+    saved = Signal(str)  # path of a checkpoint just written
+    finished = Signal()  # the loop has returned; the thread may quit
+
+    def __init__(self, trainer: Trainer, start_paused: bool = False, diagnostics_every: int = 10):
+        super().__init__()
+        self.trainer = trainer
+        self.diagnostics_every = diagnostics_every
+        self._commands: queue.Queue = queue.Queue()
+        self._wake = threading.Event()
+        self._paused = start_paused
+        self._stop = False
+        self._sampling = SampleSettings()
+        self._sampling_lock = threading.Lock()
+        self._pending: list = []
+        self._last_emit = 0.0
+        self._last_val: float | None = None
+        self._eval_due = trainer.step_count == 0
+        self._sample_due = False
+        self.state = "paused" if start_paused else "running"
+
+    # -- called from the GUI thread ----------------------------------------------------------
+    def pause(self) -> None:
+        self._post("pause")
+
+    def resume(self) -> None:
+        self._post("resume")
+
+    def step_once(self) -> None:
+        self._post("step")
+
+    def stop(self) -> None:
+        self._post("stop")
+
+    def request_sample(self) -> None:
+        self._post("sample")
+
+    def request_save(self, path: str) -> None:
+        self._post(("save", path))
+
+    def set_sample_settings(self, settings: SampleSettings) -> None:
+        with self._sampling_lock:
+            self._sampling = settings
+
+    def _post(self, command) -> None:
+        self._commands.put(command)
+        self._wake.set()
+
+    # -- the loop, in the worker thread ------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._set_state(self.state)
+            while not self._stop:
+                self._handle_commands()
+                if self._stop:
+                    break
+                if self._eval_due and not self._paused:
+                    self._evaluate()
+                    continue
+                if self._sample_due and not self._paused:
+                    self._sample_due = False  # after any due evaluation, so its val is current
+                    self._sample()
+                    continue
+                if self._paused or self.trainer.done:
+                    if self.trainer.done and self.state == "running":
+                        self._flush()
+                        self._set_state("finished")
+                    self._wake.wait(IDLE_WAIT)
+                    self._wake.clear()
+                    continue
+                self._train_step()
+        except Exception as e:  # noqa: BLE001 - anything unexpected reaches the user, not stderr
+            self.failed.emit(f"training stopped by an unexpected error: {type(e).__name__}: {e}")
+        finally:
+            self._flush()
+            self._set_state("stopped")
+            self.finished.emit()
+
+    def _handle_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if command == "stop":
+                self._stop = True
+                return
+            if command == "pause":
+                self._paused = True
+                self._flush()
+                self._set_state("paused")
+            elif command == "resume":
+                self._paused = False
+                if not self.trainer.done:
+                    self._set_state("running")
+            elif command == "step":
+                if self._paused and not self.trainer.done:
+                    self._train_step()
+                    self._flush()
+            elif command == "sample":
+                self._sample()
+            elif isinstance(command, tuple) and command[0] == "save":
+                self._save(command[1])
+
+    def _interrupted(self) -> bool:
+        """True when a pause or stop is waiting: evaluations and samples give way to it."""
+        with self._commands.mutex:
+            return any(c in ("pause", "stop") for c in self._commands.queue)
+
+    def _train_step(self) -> None:
+        t = self.trainer
+        every = self.diagnostics_every
+        diagnostics = every > 0 and (t.step_count + 1) % every == 0
+        try:
+            m = t.step(diagnostics=diagnostics)
+        except TrainingError as e:
+            self._flush()
+            self._paused = True
+            self._set_state("paused")
+            self.failed.emit(str(e))
+            return
+        self._pending.append(m)
+        if diagnostics:
+            self.diagnosticsReady.emit(Diagnostics.from_metrics(m))
+        if time.perf_counter() - self._last_emit >= EMIT_INTERVAL:
+            self._flush()
+        if t.step_count % t.config.eval_interval == 0 or t.done:
+            self._eval_due = True
+        with self._sampling_lock:
+            every = self._sampling.every
+        if every > 0 and t.step_count % every == 0:
+            self._flush()
+            self._sample_due = True
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.stepsReady.emit(StepBatch.from_metrics(self._pending))
+            self._pending = []
+        self._last_emit = time.perf_counter()
+
+    def _evaluate(self) -> None:
+        self._flush()
+        ev = self.trainer.estimate_loss(should_stop=self._interrupted)
+        if ev is None:
+            return  # interrupted: still due, done again when running resumes
+        self._eval_due = False
+        if math.isfinite(ev.val_loss):
+            self._last_val = ev.val_loss
+        self.evalReady.emit(ev)
+
+    def _sample(self) -> None:
+        with self._sampling_lock:
+            s = self._sampling
+        sampler = Sampler(self.trainer.model, self.trainer.corpus.tokenizer, self.trainer.device)
+        try:
+            sampler.validate(s.prompt, s.temperature, s.top_k, s.top_p, s.max_new_tokens)
+        except SamplingError as e:
+            self.failed.emit(f"cannot sample: {e}")
+            return
+        self.sampleStarted.emit(self.trainer.step_count, self._last_val)
+        if s.prompt:
+            self.sampleText.emit(s.prompt)
+        chunk, last = [], time.perf_counter()
+        for ch in sampler.stream(s.prompt, max_new_tokens=s.max_new_tokens,
+                                 temperature=s.temperature, top_k=s.top_k, top_p=s.top_p,
+                                 seed=self.trainer.config.seed + self.trainer.step_count):
+            chunk.append(ch)
+            if time.perf_counter() - last >= EMIT_INTERVAL:
+                self.sampleText.emit("".join(chunk))
+                chunk, last = [], time.perf_counter()
+                if self._interrupted():
+                    break
+        if chunk:
+            self.sampleText.emit("".join(chunk))
+        self.sampleFinished.emit()
+
+    def _save(self, path: str) -> None:
+        try:
+            written = save_checkpoint(path, self.trainer)
+        except OSError as e:
+            self.failed.emit(f"could not save the checkpoint to {path}: {e.strerror or e}; "
+                             f"the previous file, if any, is unchanged")
+            return
+        self.saved.emit(str(written))
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.stateChanged.emit(state)

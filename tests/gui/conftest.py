@@ -1,0 +1,21 @@
+import gc
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_gui_state(tmp_path, monkeypatch):
+    """Each GUI test gets its own QSettings file and runs folder."""
+    monkeypatch.setenv("GPTVIZ_SETTINGS_FILE", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("GPTVIZ_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_gui_thread(qapp):
+    """As the app does (gui/gc_policy.py): no automatic collection on worker threads,
+    and whatever a test left behind is collected here, on the GUI thread."""
+    from gptviz.gui.gc_policy import collect_on_gui_thread
+    collect_on_gui_thread()
+    yield
+    gc.collect()

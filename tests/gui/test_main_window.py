@@ -1,0 +1,229 @@
+"""The real window, driven with pytest-qt, training the tiny preset on Tiny Shakespeare."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox
+
+from gptviz.gui import build_main_window
+
+LONG = ["--preset", "tiny", "--set", "max_iters=1000000", "--set", "eval_interval=1000000"]
+
+
+@pytest.fixture
+def make_window(qtbot, shakespeare_path):
+    windows = []
+
+    def make(*args, corpus=shakespeare_path, wait_corpus=True):
+        argv = (["--corpus", str(corpus)] if corpus else []) + list(args or LONG)
+        w = build_main_window(argv)
+        w.ask_save_on_close = lambda: QMessageBox.StandardButton.Discard
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        if wait_corpus:
+            qtbot.waitUntil(lambda: w.corpus is not None and not w.loader.busy(), timeout=15_000)
+        return w
+
+    yield make
+    for w in windows:
+        w.shutdown()
+        assert w.run is None or not w.run.is_running()
+
+
+def button(w, name) -> QPushButton:
+    b = w.findChild(QPushButton, name)
+    assert b is not None, name
+    return b
+
+
+def click(qtbot, w, name):
+    b = button(w, name)
+    assert b.isEnabled(), f"{name} is disabled: {b.toolTip()}"
+    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+
+
+def trainer_steps(w) -> int:
+    return w.run.trainer.step_count
+
+
+def test_start_pause_step_resume_stop(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 30, timeout=30_000)
+    history = w.loss_plot.history
+    assert len(history) >= 30  # metrics reached the loss plot
+
+    t0 = time.monotonic()
+    click(qtbot, w, "pauseButton")
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    assert time.monotonic() - t0 < 1.0
+    assert button(w, "pauseButton").text() == "Resume"
+    paused_at = trainer_steps(w)
+    qtbot.wait(400)
+    assert trainer_steps(w) == paused_at  # paused: no progress
+    assert w.last_step == paused_at  # and the window has seen every step
+
+    click(qtbot, w, "stepButton")
+    qtbot.waitUntil(lambda: w.last_step == paused_at + 1, timeout=5_000)
+    qtbot.wait(300)
+    assert trainer_steps(w) == paused_at + 1  # exactly one step
+    assert w.state == "paused"
+
+    click(qtbot, w, "pauseButton")  # resume
+    qtbot.waitUntil(lambda: trainer_steps(w) > paused_at + 10, timeout=10_000)
+    click(qtbot, w, "stopButton")
+    qtbot.waitUntil(lambda: not w.active(), timeout=5_000)
+    assert w.state == "stopped"
+    assert button(w, "trainButton").isEnabled()
+
+
+def test_sample_now_while_paused_streams_into_samples_view(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
+    click(qtbot, w, "pauseButton")
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    view = w.findChild(QPlainTextEdit, "samplesView")
+    before = view.toPlainText()
+    click(qtbot, w, "sampleNowButton")
+    qtbot.waitUntil(lambda: len(view.toPlainText()) > len(before) + 100, timeout=10_000)
+    assert w.state == "paused" and trainer_steps(w) == w.last_step
+
+
+def test_invalid_settings_block_start_with_a_message(make_window, qtbot):
+    w = make_window()
+    start = button(w, "trainButton")
+    assert start.isEnabled()
+    summary = w.findChild(QLabel, "settingsError")
+    w.settings_panel.findChild(QSpinBox, "setting_n_head").setValue(2)
+    editor = w.settings_panel.findChild(QSpinBox, "setting_n_embd")
+    editor.setValue(31)
+    qtbot.waitUntil(lambda: not start.isEnabled(), timeout=2_000)
+    assert "divisible" in start.toolTip()
+    assert "divisible" in summary.text() and summary.isVisible()
+    editor.setValue(32)
+    qtbot.waitUntil(start.isEnabled, timeout=2_000)
+
+
+def test_block_size_longer_than_the_corpus_blocks_start(make_window, qtbot, tmp_path):
+    small = tmp_path / "small.txt"
+    small.write_text("to be or not to be " * 20)  # val split: 38 characters
+    w = make_window(corpus=small)
+    editor = w.settings_panel.findChild(QSpinBox, "setting_block_size")
+    editor.setValue(64)
+    qtbot.waitUntil(lambda: not button(w, "trainButton").isEnabled(), timeout=2_000)
+    assert "val split" in button(w, "trainButton").toolTip()
+
+
+def test_corpus_error_is_shown_and_the_app_stays_up(make_window, qtbot, tmp_path):
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x00\x01\x02" * 100)
+    w = make_window(corpus=bad, wait_corpus=False)
+    banner = w.findChild(QLabel, "errorBanner")
+    qtbot.waitUntil(banner.isVisible, timeout=10_000)
+    assert "bad.bin" in banner.text() and "binary" in banner.text()
+    assert not button(w, "trainButton").isEnabled()
+    assert "no corpus" in button(w, "trainButton").toolTip()
+    assert w.isVisible()
+    w.load_corpus(str(tmp_path / "missing.txt"))
+    qtbot.waitUntil(lambda: "no such file" in banner.text(), timeout=10_000)
+
+
+def test_offline_default_corpus_shows_a_notice(make_window, qtbot):
+    w = make_window(corpus=None)
+    notice = w.findChild(QLabel, "corpusNotice")
+    assert notice.isVisible() and "fallback" in notice.text()
+    assert button(w, "trainButton").isEnabled()
+
+
+def test_close_during_training_stops_the_thread(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
+    thread = w.run.thread
+    asked = []
+    w.ask_save_on_close = lambda: asked.append(1) or QMessageBox.StandardButton.Discard
+    assert w.close()
+    assert asked == [1]
+    assert thread.isFinished() and not thread.isRunning()
+
+
+def test_close_can_save_first(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
+    w.ask_save_on_close = lambda: QMessageBox.StandardButton.Save
+    run_dir = w.run_dir
+    assert w.close()
+    assert (run_dir / "checkpoint.pt").is_file()
+
+
+def test_save_then_resume_continues_the_curve(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 20, timeout=20_000)
+    click(qtbot, w, "pauseButton")
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    saved_step = w.last_step
+    click(qtbot, w, "saveButton")
+    qtbot.waitUntil(lambda: (w.run_dir / "checkpoint.pt").is_file() and not w.unsaved, timeout=5_000)
+    run_dir = w.run_dir
+    click(qtbot, w, "stopButton")
+    qtbot.waitUntil(lambda: not w.active(), timeout=5_000)
+    w.close()
+
+    w2 = make_window()
+    assert w2.open_checkpoint(str(run_dir))
+    assert w2.state == "paused" and trainer_steps(w2) == saved_step
+    steps = w2.loss_plot.history
+    assert len(steps) == saved_step  # the old curve is back
+    click(qtbot, w2, "pauseButton")  # resume
+    qtbot.waitUntil(lambda: w2.last_step >= saved_step + 10, timeout=20_000)
+    click(qtbot, w2, "stopButton")
+    qtbot.waitUntil(lambda: not w2.active(), timeout=5_000)
+    from gptviz.runlog import read_metrics
+    train_steps = [r["step"] for r in read_metrics(run_dir / "metrics.jsonl") if "loss" in r]
+    assert train_steps == list(range(1, len(train_steps) + 1))  # one continuous curve
+    assert train_steps[-1] >= saved_step + 10
+
+
+def test_non_finite_loss_pauses_with_a_message(make_window, qtbot):
+    w = make_window("--preset", "tiny", "--set", "max_iters=100000", "--lr", "1e6", "--set", "min_lr=1.0")
+    click(qtbot, w, "trainButton")
+    banner = w.findChild(QLabel, "errorBanner")
+    qtbot.waitUntil(banner.isVisible, timeout=30_000)
+    assert "non-finite" in banner.text()
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    step = trainer_steps(w)
+    assert w.last_step == step  # the window saw every completed step
+    for p in w.run.trainer.model.parameters():  # the last good state: no NaN/inf applied
+        assert np.isfinite(p.detach().numpy()).all()
+
+
+def test_screenshot_is_not_blank(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 20, timeout=20_000)
+    qtbot.wait(100)
+    image = w.grab().toImage()
+    assert image.width() > 600 and image.height() > 400
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 20
+
+
+def test_pyside_does_not_leak_references_to_none(qtbot):
+    """PySide6 6.12.0 on Python 3.10/3.11 dropped a reference to None on each call that
+    returns None; after a few thousand calls the interpreter aborts (none_dealloc)."""
+    import sys
+
+    from PySide6.QtWidgets import QWidget
+    w = QWidget()
+    qtbot.addWidget(w)
+    before = sys.getrefcount(None)
+    for i in range(20_000):
+        w.setObjectName("x")  # returns None
+        w.setProperty("n", i)
+    assert sys.getrefcount(None) >= before - 100

@@ -1,0 +1,165 @@
+"""The training worker on a real QThread, observed through its signals."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, Slot
+
+from gptviz.config import preset
+from gptviz.gui.payloads import Diagnostics, StepBatch
+from gptviz.gui.run_thread import RunThread
+from gptviz.trainer import Trainer
+
+
+class Recorder(QObject):
+    """Lives in the GUI thread, so the worker's signals arrive queued, as in the window."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches, self.evals, self.diags, self.states, self.errors = [], [], [], [], []
+        self.batch_times = []
+
+    @Slot(object)
+    def on_batch(self, b):
+        self.batches.append(b)
+        self.batch_times.append(time.monotonic())
+
+    @Slot(object)
+    def on_eval(self, e):
+        self.evals.append(e)
+
+    @Slot(object)
+    def on_diag(self, d):
+        self.diags.append(d)
+
+    @Slot(str)
+    def on_state(self, s):
+        self.states.append(s)
+
+    @Slot(str)
+    def on_error(self, m):
+        self.errors.append(m)
+
+    def steps(self):
+        return [int(s) for b in self.batches for s in b.steps]
+
+
+@pytest.fixture
+def run(qtbot, small_corpus):
+    runs = []
+
+    def make(**changes):
+        config = preset("tiny", max_iters=100000, eval_interval=100000, **changes)
+        r = RunThread(Trainer(config, small_corpus), diagnostics_every=5)
+        rec = Recorder()
+        w = r.worker
+        w.stepsReady.connect(rec.on_batch)
+        w.evalReady.connect(rec.on_eval)
+        w.diagnosticsReady.connect(rec.on_diag)
+        w.stateChanged.connect(rec.on_state)
+        w.failed.connect(rec.on_error)
+        runs.append(r)
+        return r, rec
+
+    yield make
+    for r in runs:
+        assert r.shutdown(10_000)
+
+
+def test_steps_arrive_coalesced_complete_and_as_copies(run, qtbot):
+    r, rec = run()
+    r.start()
+    qtbot.waitUntil(lambda: len(rec.steps()) >= 300, timeout=30_000)
+    r.worker.pause()
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    steps = rec.steps()
+    assert steps == list(range(1, len(steps) + 1))  # every step, in order, once
+    assert len(rec.batches) < len(steps) / 3  # many steps per signal
+    gaps = np.diff(rec.batch_times)
+    assert np.median(gaps) > 0.02  # about display rate, not one signal per step
+    b = rec.batches[0]
+    assert isinstance(b, StepBatch) and b.loss.dtype == np.float64
+    assert rec.evals and rec.evals[0].step == 0  # the initial evaluation
+    d = rec.diags[0]
+    assert isinstance(d, Diagnostics) and d.step % 5 == 0
+    assert all(isinstance(v, float) for v in d.grad_norms.values())
+    assert all(isinstance(h.counts, np.ndarray) for h in d.histograms.values())
+
+
+def test_pause_step_stop(run, qtbot):
+    r, rec = run()
+    r.start()
+    qtbot.waitUntil(lambda: len(rec.steps()) >= 20, timeout=30_000)
+    r.worker.pause()
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    n = r.trainer.step_count
+    qtbot.wait(300)
+    assert r.trainer.step_count == n
+    for _ in range(3):
+        r.worker.step_once()
+    qtbot.waitUntil(lambda: len(rec.steps()) == n + 3, timeout=5_000)
+    assert r.trainer.step_count == n + 3
+    t0 = time.monotonic()
+    assert r.shutdown(5_000)
+    assert time.monotonic() - t0 < 1.0
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["stopped"], timeout=5_000)
+
+
+def test_runs_to_max_iters_then_reports_finished(qtbot, small_corpus):
+    r = RunThread(Trainer(preset("tiny", max_iters=30, eval_interval=10), small_corpus))
+    rec = Recorder()
+    r.worker.stepsReady.connect(rec.on_batch)
+    r.worker.evalReady.connect(rec.on_eval)
+    r.worker.stateChanged.connect(rec.on_state)
+    r.start()
+    qtbot.waitUntil(lambda: "finished" in rec.states, timeout=30_000)
+    assert rec.steps() == list(range(1, 31))
+    assert [e.step for e in rec.evals] == [0, 10, 20, 30]
+    assert r.shutdown(5_000)
+
+
+def test_non_finite_loss_pauses_and_reports(run, qtbot):
+    r, rec = run(lr=1e6, min_lr=1.0)
+    r.start()
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=30_000)
+    assert "non-finite" in rec.errors[0]
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    assert rec.steps()[-1] == r.trainer.step_count
+
+
+def test_evaluation_gives_way_to_pause(qtbot, small_corpus):
+    config = preset("tiny", max_iters=100000, eval_iters=100000)  # a very long evaluation
+    r = RunThread(Trainer(config, small_corpus))
+    rec = Recorder()
+    r.worker.stateChanged.connect(rec.on_state)
+    r.worker.evalReady.connect(rec.on_eval)
+    r.start()
+    qtbot.wait(200)  # now inside the initial evaluation
+    t0 = time.monotonic()
+    r.worker.pause()
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    assert time.monotonic() - t0 < 0.5
+    assert rec.evals == []  # the interrupted evaluation reported nothing
+    assert r.shutdown(5_000)
+
+
+def test_save_failure_is_reported_not_raised(run, qtbot, tmp_path):
+    r, rec = run()
+    r.start()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r.worker.request_save(str(blocker / "sub"))  # a path under a regular file
+    qtbot.waitUntil(lambda: bool(rec.errors), timeout=5_000)
+    assert "could not save" in rec.errors[0]
+    qtbot.waitUntil(lambda: len(rec.steps()) > 10, timeout=10_000)  # training goes on
+
+
+def test_garbage_is_collected_only_on_the_gui_thread(qtbot, small_corpus):
+    """Automatic collection on the training thread could destroy Qt objects there and
+    deadlock with the GUI thread (seen: a loader thread's gc destroying a closed window)."""
+    import gc
+    r = RunThread(Trainer(preset("tiny", max_iters=5), small_corpus))
+    assert not gc.isenabled()
+    r.start()
+    assert r.shutdown(10_000)
