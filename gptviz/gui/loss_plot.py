@@ -355,7 +355,7 @@ class LossPlot(QWidget):
         lr.setXLink(loss)
         loss.setLabel("left", "loss")
         loss.getAxis("bottom").setStyle(showValues=False)
-        lr.setLabel("left", "learning rate")
+        lr.setLabel("left", "lr")
         lr.setLabel("bottom", "step")
         self._legend = loss.addLegend(offset=(-10, 10))
         self._raw = loss.plot(name="loss per step", pen=pg.mkPen(faded(SERIES_COLORS[0], RAW_ALPHA), width=1))

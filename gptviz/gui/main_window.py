@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.corpus: Corpus | None = None
         self.corpus_path = corpus_path
         self.run: RunThread | None = None
+        self.run_config: TrainConfig | None = None
         self.stopped_trainer: Trainer | None = None  # kept after Stop so it can still be saved
         self.run_dir: Path | None = None
         self.metrics_log: MetricsLog | None = None
@@ -241,9 +242,10 @@ class MainWindow(QMainWindow):
         if config is None:
             self.show_error(f"Cannot start: {self.settings_panel.error()}")
             return
+        corpus = self.corpus
         try:
-            trainer = Trainer(config, self.corpus)
-        except (CorpusError, ConfigError) as e:
+            corpus.check_block_size(config.block_size)
+        except CorpusError as e:
             self.show_error(f"Cannot start: {e}")
             return
         try:
@@ -255,20 +257,22 @@ class MainWindow(QMainWindow):
             return
         self.loss_plot.clear()
         self.gradients.clear()
-        self._launch(trainer, start_paused=False)
+        self._launch(lambda: Trainer(config, corpus), config, 0, start_paused=False)
 
     def _open_log(self, resume_step: int | None) -> None:
         if self.metrics_log is not None:
             self.metrics_log.close()
         self.metrics_log = MetricsLog(self.run_dir, resume_step=resume_step)
 
-    def _launch(self, trainer: Trainer, start_paused: bool) -> None:
+    def _launch(self, make_trainer, config: TrainConfig, step: int, start_paused: bool) -> None:
+        """Start a worker thread that builds its Trainer with make_trainer, there."""
         self.hide_error()
         self.stopped_trainer = None
-        self.gradients.set_clip(trainer.config.grad_clip)
-        self.status.reset(trainer.step_count, trainer.config.max_iters)
-        self.last_step = trainer.step_count
-        self.run = RunThread(trainer, start_paused=start_paused, parent=self)
+        self.run_config = config
+        self.gradients.set_clip(config.grad_clip)
+        self.status.reset(step, config.max_iters)
+        self.last_step = step
+        self.run = RunThread(make_trainer, start_paused=start_paused, parent=self)
         w = self.run.worker
         w.stepsReady.connect(self._on_steps)
         w.evalReady.connect(self._on_eval)
@@ -331,7 +335,7 @@ class MainWindow(QMainWindow):
                                         "tokens_per_sec": float(batch.tokens_per_sec[i])})
         self.last_step = int(batch.steps[-1])
         self.unsaved = True
-        max_iters = self.run.trainer.config.max_iters if self.run else self.last_step
+        max_iters = self.run_config.max_iters
         self.status.update_step(self.last_step, max_iters, float(batch.loss[-1]),
                                 float(batch.tokens_per_sec[-1]))
 
@@ -417,7 +421,7 @@ class MainWindow(QMainWindow):
                     corpus = Corpus.from_file(ckpt.corpus_name)
             if corpus is None:
                 raise CheckpointError(f"{ckpt.path}: load the corpus it was trained on first")
-            trainer = restore_trainer(ckpt, corpus)
+            ckpt.check_corpus(corpus)
         except (CheckpointError, CorpusError, ConfigError) as e:
             self.show_error(str(e))
             return False
@@ -434,7 +438,7 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.metrics_log = None
             self.show_error(f"The run folder is read-only; metrics will not be logged ({e}).")
-        self._launch(trainer, start_paused=True)
+        self._launch(lambda: restore_trainer(ckpt, corpus), ckpt.config, ckpt.step, start_paused=True)
         self.unsaved = False
         self.statusBar().showMessage(f"Opened {ckpt.path} at step {ckpt.step}", 5000)
         return True

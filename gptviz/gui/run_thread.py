@@ -6,6 +6,8 @@ always stop → quit → wait, with a timeout, before the objects are dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, QThread
 
 from ..trainer import Trainer
@@ -14,19 +16,20 @@ from .worker import TrainingWorker
 
 
 class RunThread(QObject):
-    def __init__(self, trainer: Trainer, start_paused: bool = False,
+    def __init__(self, make_trainer: Callable[[], Trainer], start_paused: bool = False,
                  diagnostics_every: int = 10, parent: QObject | None = None):
         super().__init__(parent)
         collect_on_gui_thread()
         self.thread = QThread()
         self.thread.setObjectName("gptviz-training")
-        self.worker = TrainingWorker(trainer, start_paused, diagnostics_every)
+        self.worker = TrainingWorker(make_trainer, start_paused, diagnostics_every)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.finished.connect(self.thread.quit)
 
     @property
-    def trainer(self) -> Trainer:
+    def trainer(self) -> Trainer | None:
+        """The run's Trainer, once the worker thread has built it."""
         return self.worker.trainer
 
     def start(self) -> None:

@@ -1,12 +1,16 @@
 """The training loop on its own thread, controlled by thread-safe calls, reporting by signals.
 
-`TrainingWorker` owns a `Trainer` once it is moved to a QThread: only the worker thread
-touches the model from then on. The window calls `pause()`, `resume()`, `step_once()`,
-`stop()`, `request_sample()` and `request_save()` from the GUI thread; they only put a
-command in a queue, which the loop reads between two optimizer steps (and during an
-evaluation or a sample, so Pause and Stop take effect within one step). Everything the
-worker emits is a copy made of numpy arrays and Python values, coalesced so that the GUI
-gets about 30 updates a second however fast the steps come.
+`TrainingWorker` builds its `Trainer` on the worker thread and is the only thread that
+touches the model. (Measured on this project's 2-core machines: once one thread has run
+torch's OpenMP-parallel ops, training on another thread runs at about half speed for as
+long as the first lives, so the GUI thread must not even build the model.)
+
+The window calls `pause()`, `resume()`, `step_once()`, `stop()`, `request_sample()` and
+`request_save()` from the GUI thread; they only put a command in a queue, which the loop
+reads between two optimizer steps (and during an evaluation or a sample, so Pause and
+Stop take effect within one step). Everything the worker emits is a copy made of numpy
+arrays and Python values, coalesced so that the GUI gets about 30 updates a second
+however fast the steps come.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import math
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -50,9 +55,11 @@ class TrainingWorker(QObject):
     saved = Signal(str)  # path of a checkpoint just written
     finished = Signal()  # the loop has returned; the thread may quit
 
-    def __init__(self, trainer: Trainer, start_paused: bool = False, diagnostics_every: int = 10):
+    def __init__(self, make_trainer: Callable[[], Trainer], start_paused: bool = False,
+                 diagnostics_every: int = 10):
         super().__init__()
-        self.trainer = trainer
+        self._make_trainer = make_trainer
+        self.trainer: Trainer | None = None
         self.diagnostics_every = diagnostics_every
         self._commands: queue.Queue = queue.Queue()
         self._wake = threading.Event()
@@ -63,7 +70,7 @@ class TrainingWorker(QObject):
         self._pending: list = []
         self._last_emit = 0.0
         self._last_val: float | None = None
-        self._eval_due = trainer.step_count == 0
+        self._eval_due = False
         self._sample_due = False
         self.state = "paused" if start_paused else "running"
 
@@ -98,6 +105,12 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            try:
+                self.trainer = self._make_trainer()
+            except (ValueError, TrainingError, OSError) as e:  # bad config, corpus or checkpoint
+                self.failed.emit(f"cannot start: {e}")
+                return
+            self._eval_due = self.trainer.step_count == 0
             self._set_state(self.state)
             while not self._stop:
                 self._handle_commands()

@@ -177,6 +177,7 @@ def test_save_then_resume_continues_the_curve(make_window, qtbot):
 
     w2 = make_window()
     assert w2.open_checkpoint(str(run_dir))
+    qtbot.waitUntil(lambda: w2.run.trainer is not None, timeout=10_000)  # built on its thread
     assert w2.state == "paused" and trainer_steps(w2) == saved_step
     steps = w2.loss_plot.history
     assert len(steps) == saved_step  # the old curve is back
@@ -227,3 +228,43 @@ def test_pyside_does_not_leak_references_to_none(qtbot):
         w.setObjectName("x")  # returns None
         w.setProperty("n", i)
     assert sys.getrefcount(None) >= before - 100
+
+
+def test_command_line_options_preconfigure_the_window(make_window):
+    w = make_window("--preset", "cpu", "--set", "lr=0.002", "--n-layer", "3")
+    config = w.settings_panel.config()
+    assert (config.n_layer, config.n_embd, config.block_size, config.lr) == (3, 128, 64, 0.002)
+
+
+def test_bad_command_line_option_is_refused_before_a_window_exists():
+    from gptviz.model import ConfigError
+    with pytest.raises(ConfigError, match="divisible"):
+        build_main_window(["--preset", "tiny", "--n-embd", "33"])
+
+
+def test_settings_and_corpus_are_remembered_between_launches(make_window, qtbot, shakespeare_path):
+    w = make_window("--preset", "tiny", "--n-layer", "3")
+    w.close()
+    w2 = build_main_window([])  # no options: last session's settings and corpus
+    qtbot.addWidget(w2)
+    qtbot.waitUntil(lambda: w2.corpus is not None and not w2.loader.busy(), timeout=15_000)
+    assert w2.settings_panel.config().n_layer == 3
+    assert w2.corpus.name == str(shakespeare_path)
+    w2.shutdown()
+
+
+def test_metrics_export_to_csv(make_window, qtbot, tmp_path):
+    import csv
+
+    from gptviz.gui.run_dir import export_csv
+    w = make_window("--preset", "tiny", "--set", "max_iters=20", "--set", "eval_interval=10")
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.state == "finished", timeout=30_000)
+    qtbot.wait(100)
+    n = export_csv(w.run_dir, tmp_path / "m.csv")
+    rows = list(csv.DictReader(open(tmp_path / "m.csv")))
+    assert n == len(rows) == 21  # steps 0..20
+    assert rows[0]["step"] == "0" and rows[0]["val_loss"] and not rows[0]["loss"]
+    assert rows[10]["loss"] and rows[10]["val_loss"]
+    w.loss_plot.export_png(str(tmp_path / "loss.png"))
+    assert (tmp_path / "loss.png").stat().st_size > 1000

@@ -51,7 +51,7 @@ def run(qtbot, small_corpus):
 
     def make(**changes):
         config = preset("tiny", max_iters=100000, eval_interval=100000, **changes)
-        r = RunThread(Trainer(config, small_corpus), diagnostics_every=5)
+        r = RunThread(lambda: Trainer(config, small_corpus), diagnostics_every=5)
         rec = Recorder()
         w = r.worker
         w.stepsReady.connect(rec.on_batch)
@@ -107,7 +107,7 @@ def test_pause_step_stop(run, qtbot):
 
 
 def test_runs_to_max_iters_then_reports_finished(qtbot, small_corpus):
-    r = RunThread(Trainer(preset("tiny", max_iters=30, eval_interval=10), small_corpus))
+    r = RunThread(lambda: Trainer(preset("tiny", max_iters=30, eval_interval=10), small_corpus))
     rec = Recorder()
     r.worker.stepsReady.connect(rec.on_batch)
     r.worker.evalReady.connect(rec.on_eval)
@@ -130,7 +130,7 @@ def test_non_finite_loss_pauses_and_reports(run, qtbot):
 
 def test_evaluation_gives_way_to_pause(qtbot, small_corpus):
     config = preset("tiny", max_iters=100000, eval_iters=100000)  # a very long evaluation
-    r = RunThread(Trainer(config, small_corpus))
+    r = RunThread(lambda: Trainer(config, small_corpus))
     rec = Recorder()
     r.worker.stateChanged.connect(rec.on_state)
     r.worker.evalReady.connect(rec.on_eval)
@@ -159,7 +159,40 @@ def test_garbage_is_collected_only_on_the_gui_thread(qtbot, small_corpus):
     """Automatic collection on the training thread could destroy Qt objects there and
     deadlock with the GUI thread (seen: a loader thread's gc destroying a closed window)."""
     import gc
-    r = RunThread(Trainer(preset("tiny", max_iters=5), small_corpus))
+    r = RunThread(lambda: Trainer(preset("tiny", max_iters=5), small_corpus))
     assert not gc.isenabled()
     r.start()
     assert r.shutdown(10_000)
+
+
+def test_the_trainer_is_built_on_the_worker_thread(qtbot, small_corpus):
+    """The GUI thread must not run torch's parallel ops (it halves training speed on
+    another thread): the model is built where it is trained."""
+    import threading
+    built_on = []
+
+    def make():
+        built_on.append(threading.get_ident())
+        return Trainer(preset("tiny", max_iters=3), small_corpus)
+
+    r = RunThread(make)
+    r.start()
+    qtbot.waitUntil(lambda: r.trainer is not None and r.trainer.done, timeout=10_000)
+    assert built_on and built_on[0] != threading.get_ident()
+    assert r.shutdown(5_000)
+
+
+def test_a_trainer_that_cannot_be_built_is_reported(qtbot, small_corpus):
+    from gptviz.corpus import CorpusError
+
+    def make():
+        raise CorpusError("tiny.txt: the val split has 3 characters")
+
+    r = RunThread(make)
+    rec = Recorder()
+    r.worker.failed.connect(rec.on_error)
+    r.worker.stateChanged.connect(rec.on_state)
+    r.start()
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["stopped"], timeout=5_000)
+    assert "cannot start: tiny.txt" in rec.errors[0]
+    assert r.shutdown(5_000)

@@ -1,0 +1,208 @@
+"""The window's cost, measured offscreen in one run.
+
+1. Training tokens/s of one preset headless and in the window with every live view on
+   (plots, diagnostics every 10 steps, a sample every 100 steps), in alternating rounds
+   (headless, window, headless, ...); target ratio >= 0.95. Step time only: evaluation and sampling
+   are not training and are excluded on both sides.
+2. GUI event-loop latency while training: a 10 ms QTimer's intervals (target p99 <= 50 ms).
+3. Redraw time of the whole window with 100k steps of history (target <= 33 ms, 30 fps).
+4. Peak RSS of this process, and cold start to window shown (target <= 3 s).
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset default] [--steps 150] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = (ROOT / ".." / "shared" / "data" / "tinyshakespeare.txt").resolve()
+
+
+def headless_tokens_per_sec(preset_name: str, corpus, steps: int) -> float:
+    """Training on a fresh thread of its own, as the window's worker does.
+
+    (Measured here: once one thread has run torch's OpenMP-parallel ops, another thread's
+    parallel ops run at about half speed while the first thread lives. So neither side of
+    the comparison trains on the main thread, and the window's run is stopped before the
+    second headless measurement.)
+    """
+    from gptviz.config import preset
+    from gptviz.trainer import Trainer
+    result = []
+
+    def run():
+        t = Trainer(preset(preset_name, max_iters=10**6), corpus)
+        for _ in range(10):
+            t.step()
+        seconds = sum(t.step().dt for _ in range(steps))
+        result.append(steps * t.tokens_per_step / seconds)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+def spin(app, seconds: float = 0.0, until=None, limit: float = 600.0) -> None:
+    """Run the Qt event loop (as app.exec() would) until a condition holds or time is up."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    end = time.monotonic() + (limit if until else seconds)
+    loop = QEventLoop()
+
+    def check():
+        if time.monotonic() >= end or (until and until()):
+            loop.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(50)
+    check()
+    if time.monotonic() < end and not (until and until()):
+        loop.exec()
+    timer.stop()
+
+
+def open_window(preset_name: str):
+    from PySide6.QtWidgets import QApplication
+
+    from gptviz.gui import build_main_window
+    window = build_main_window(["--corpus", str(SHARED), "--preset", preset_name,
+                                "--set", "max_iters=1000000"])
+    window.resize(1500, 900)
+    window.show()
+    app = QApplication.instance()
+    spin(app, until=lambda: window.corpus is not None, limit=60)
+    window.samples.findChild(object, "sampleEvery").setValue(100)
+    return window, app
+
+
+def window_run(window, app, steps: int):
+    """One run of `steps` steps in the window, then Stop; tokens/s and 10 ms timer intervals."""
+    from PySide6.QtCore import QTimer
+    intervals, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        intervals.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    window.start()
+    timer.start()
+    spin(app, until=lambda: window.last_step >= steps + 10)
+    timer.stop()
+    window.stop()
+    spin(app, until=lambda: not window.active(), limit=10)
+    tps = window.loss_plot.history["tokens_per_sec"][10:steps + 10]
+    tokens_per_step = window.run.trainer.tokens_per_step
+    seconds = float(np.sum(tokens_per_step / tps))
+    return len(tps) * tokens_per_step, seconds, np.array(intervals[5:]) * 1000
+
+
+def redraw_ms(window, app, rows: int = 100_000, frames: int = 30) -> float:
+    from gptviz.gui.payloads import StepBatch
+    window.loss_plot.clear()
+    window.gradients.clear()
+    steps = np.arange(1, rows + 1, dtype=np.float64)
+    loss = 4.2 * np.exp(-steps / 20_000) + 1.2 + 0.05 * np.random.default_rng(0).standard_normal(rows)
+    batch = StepBatch(steps, loss, np.full(rows, 1e-3), np.abs(loss) / 3, np.full(rows, 1e4))
+    window.loss_plot.append_steps(batch)
+    window.gradients.append_steps(batch)
+    spin(app, 0.5)
+    times = []
+    for i in range(frames):
+        more = StepBatch(*(np.array([v]) for v in (rows + i + 1.0, 1.3, 1e-3, 0.4, 1e4)))
+        window.loss_plot.append_steps(more)
+        window.gradients.append_steps(more)
+        t0 = time.perf_counter()
+        window.loss_plot.redraw()
+        window.gradients.redraw()
+        window.repaint()
+        app.processEvents()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def cold_start_seconds() -> float:
+    code = ("from PySide6.QtWidgets import QApplication\n"
+            "from gptviz.gui import build_main_window\n"
+            f"w = build_main_window(['--corpus', {str(SHARED)!r}, '--preset', 'tiny'])\n"
+            "w.show(); QApplication.instance().processEvents()\n"
+            "print('shown', flush=True)\n"
+            "w.shutdown()\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:
+        if line.startswith("shown"):
+            elapsed = time.monotonic() - t0
+            break
+    else:
+        raise RuntimeError("the window did not come up")
+    proc.wait(60)
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--steps", type=int, default=150, help="steps per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = tempfile.mkdtemp(prefix="gptviz-bench-")
+    os.environ["GPTVIZ_SETTINGS_FILE"] = str(Path(scratch) / "settings.ini")
+    os.environ["GPTVIZ_RUNS_DIR"] = str(Path(scratch) / "runs")
+    import torch
+
+    from gptviz.corpus import Corpus
+    corpus = Corpus.from_file(SHARED)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, preset {args.preset}, "
+          f"{args.rounds} rounds of {args.steps} steps")
+
+    cold = [cold_start_seconds() for _ in range(3)]
+    window, app = open_window(args.preset)
+    # Alternate headless and window runs so that both see the same (noisy) machine.
+    headless, in_window, latencies = [], [0.0, 0.0], []
+    for _ in range(args.rounds):
+        headless.append(headless_tokens_per_sec(args.preset, corpus, args.steps))
+        tokens, seconds, latency = window_run(window, app, args.steps)
+        in_window[0] += tokens
+        in_window[1] += seconds
+        latencies.append(latency)
+    headless.append(headless_tokens_per_sec(args.preset, corpus, args.steps))
+    latency = np.concatenate(latencies)
+    mean_headless = statistics.mean(headless)
+    window_tps = in_window[0] / in_window[1]
+    print("tokens/s headless, each round: " + ", ".join(f"{h:,.0f}" for h in headless)
+          + f" (mean {mean_headless:,.0f})")
+    print(f"tokens/s in the window, every view live: {window_tps:,.0f}  "
+          f"ratio {window_tps / mean_headless:.3f}  (target >= 0.95)")
+    print(f"GUI event-loop latency, 10 ms timer while training: p50 {np.percentile(latency, 50):.1f} ms, "
+          f"p99 {np.percentile(latency, 99):.1f} ms, max {latency.max():.1f} ms  (target p99 <= 50 ms)")
+    print(f"redraw, whole window with 100k steps of history: {redraw_ms(window, app):.1f} ms per frame  "
+          f"(target <= 33 ms)")
+    window.unsaved = False
+    window.close()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {rss_mb:.0f} MB")
+    print(f"cold start to window shown: {min(cold):.2f} s best, {statistics.median(cold):.2f} s median "
+          f"of 3  (target <= 3 s)")
+
+
+if __name__ == "__main__":
+    main()
