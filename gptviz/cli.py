@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .config import PRESETS, TrainConfig, parse_assignments, preset
+from .config import CHOICES, PRESETS, TrainConfig, parse_assignments, preset
 from .model import ConfigError
 
-CHOICES = {"model": ("gpt", "bigram"), "activation": ("gelu", "relu2"),
-           "decay": ("cosine", "linear"), "optimizer": ("adamw", "muon")}
 TYPES = {"int": int, "float": float, "str": str}
 
 
@@ -69,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run directory (default: runs/PRESET)")
     train.add_argument("--resume", action="store_true",
                        help="continue from DIR's checkpoint (flags given change its schedule)")
+    train.add_argument("--force", action="store_true",
+                       help="start afresh in DIR even if it holds a run (its files are replaced)")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     train.add_argument("--diagnostics-every", type=int, default=0, metavar="N",
                        help="also compute per-parameter diagnostics every N steps (0: never)")
@@ -134,6 +135,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = restore_trainer(ckpt, corpus, config, device=args.device)
         log = MetricsLog(out, resume_step=trainer.step_count)
     else:
+        if (out / FILENAME).exists() and not args.force:
+            raise CLIError(f"{out} already holds a run; continue it with --resume, "
+                           f"or replace it with --force")
         config = config_from_args(args)
         corpus = load_corpus(args.corpus)
         trainer = Trainer(config, corpus, device=args.device)
@@ -154,12 +158,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         log.write(ev.row())
         save_checkpoint(out, trainer)
 
+    # Ctrl+C only raises a flag, read between steps, so a checkpoint never holds half a step.
+    interrupted = []
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     status = 0
     with log:
         try:
             if trainer.step_count == 0:
                 evaluate()
             while not trainer.done:
+                if interrupted:
+                    raise KeyboardInterrupt
                 diag = args.diagnostics_every > 0 and (trainer.step_count + 1) % args.diagnostics_every == 0
                 m = trainer.step(diagnostics=diag)
                 log.write(m.row())
@@ -179,6 +188,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"Continue with: gptviz train --out {out} --resume", file=sys.stderr)
             status = 130
         finally:
+            signal.signal(signal.SIGINT, previous_handler)
             bar.close()
     if status == 0:
         print(f"gptviz: done at step {trainer.step_count}, val loss {last_val:.4f}", file=sys.stderr)
@@ -208,7 +218,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_window(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: list[str]) -> int:
+def cmd_window(args: argparse.Namespace, argv: list[str]) -> int:
     config_from_args(args)  # report a bad setting before any window appears
     from .gui.app import run_app
     return run_app(argv)
@@ -229,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args)
         if args.command == "sample":
             return cmd_sample(args)
-        return cmd_window(args, parser, argv)
+        return cmd_window(args, argv)
     except ConfigError as e:
         print(f"gptviz: invalid setting: {e}", file=sys.stderr)
         return 2
@@ -241,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # e.g. `gptviz sample ... | head`
         return 0
+    except OSError as e:  # e.g. --out names a file, the disk is full
+        print(f"gptviz: {e}", file=sys.stderr)
+        return 1
+    except RuntimeError as e:  # e.g. --device cuda on a machine without one
+        print(f"gptviz: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -12,6 +12,13 @@ from dataclasses import dataclass, fields
 
 from .model import ConfigError, GPTConfig
 
+CHOICES: dict[str, tuple[str, ...]] = {  # the settings that take one of a few words
+    "model": ("gpt", "bigram"),
+    "activation": ("gelu", "relu2"),
+    "decay": ("cosine", "linear"),
+    "optimizer": ("adamw", "muon"),
+}
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -74,12 +81,10 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if self.weight_decay < 0 or self.grad_clip < 0:
             raise ConfigError("weight_decay and grad_clip must not be negative")
-        if self.model not in ("gpt", "bigram"):
-            raise ConfigError(f"model must be 'gpt' or 'bigram', got {self.model!r}")
-        if self.optimizer not in ("adamw", "muon"):
-            raise ConfigError(f"optimizer must be 'adamw' or 'muon', got {self.optimizer!r}")
-        if self.decay not in ("cosine", "linear"):
-            raise ConfigError(f"decay must be 'cosine' or 'linear', got {self.decay!r}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, "
+                                  f"got {getattr(self, name)!r}")
         self.model_config(vocab_size=1)  # the model's own checks (heads, dropout, activation)
 
     def model_config(self, vocab_size: int) -> GPTConfig:

@@ -7,6 +7,7 @@ beside it, which is renamed only after the checksum matches, and removed otherwi
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -68,10 +69,10 @@ def download_verified(url: str, dest: str | os.PathLike, sha256: str,
             raise DownloadError(f"{url}: server answered HTTP {e.code} {e.reason}") from e
         except urllib.error.URLError as e:
             raise DownloadError(f"{url}: cannot connect ({e.reason})") from e
-        except (OSError, ValueError) as e:
-            if isinstance(e, DownloadError):
-                raise
-            raise DownloadError(f"{url}: {e}") from e
+        except DownloadError:
+            raise
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            raise DownloadError(f"{url}: {type(e).__name__}: {e}") from e
         digest = h.hexdigest()
         if digest != sha256:
             raise DownloadError(

@@ -3,7 +3,8 @@
 AdamW decays only the matrices and embeddings (parameters with 2 or more dimensions),
 never biases or LayerNorm gains. Optionally the hidden matrices of the transformer
 blocks are trained with Muon instead: momentum whose update is orthogonalised by a few
-Newton-Schulz iterations, as in the public "modded-nanoGPT" speedruns.
+Newton-Schulz iterations, as in the public "modded-nanoGPT" speedruns. The Muon
+matrices get no weight decay (weight_decay applies to the AdamW share only).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Generate text from a model one character at a time.
 
-Sampling draws from its own seeded generator, never the global RNG, so sampling in
-the middle of a training run does not change the run.
+Sampling draws from its own generator, so sampling in the middle of a training run does
+not change the run. (Without a seed, that generator's seed is taken from the global RNG.)
 """
 
 from __future__ import annotations

@@ -74,6 +74,10 @@ class Trainer:
         torch.set_rng_state(self.dropout_rng_state)
         _, loss = self.model(x, y)
         loss.backward()
+        extra = {}
+        if diagnostics:  # of the raw gradients, before clipping scales them
+            extra["grad_norms"] = M.grad_norms(self.named)
+            extra["histograms"] = M.grad_histograms(self.named)
         clip = cfg.grad_clip if cfg.grad_clip > 0 else math.inf
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
         loss_value = loss.item()
@@ -85,10 +89,7 @@ class Trainer:
                 f"(loss={loss_value}, grad_norm={grad_norm}); the update was not applied and "
                 f"the model keeps its state after step {self.step_count}. Try a lower lr."
             )
-        extra = {}
         if diagnostics:
-            extra["grad_norms"] = M.grad_norms(self.named)
-            extra["histograms"] = M.grad_histograms(self.named)
             before = M.snapshot(self.named)
         for opt in self.optimizers:
             opt.step()

@@ -116,3 +116,41 @@ def test_console_script_is_installed():
     assert exe, "the gptviz console script is not installed next to this Python"
     r = subprocess.run([exe, "train", "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--max-iters" in r.stdout and "--resume" in r.stdout
+
+
+def test_an_existing_run_is_not_overwritten_without_force(run_dir, tmp_path, shakespeare_path):
+    import shutil
+    out = tmp_path / "run"
+    shutil.copytree(run_dir[0], out)
+    before = (out / "metrics.jsonl").read_text()
+    r = gptviz("train", "--preset", "tiny", "--corpus", shakespeare_path, "--out", out)
+    assert r.returncode == 1 and "--resume" in r.stderr and "--force" in r.stderr
+    assert (out / "metrics.jsonl").read_text() == before
+    r = gptviz("train", "--preset", "tiny", "--corpus", shakespeare_path, "--out", out, "--force",
+               "--max-iters", 5, "--sample-chars", 0)
+    assert r.returncode == 0, r.stderr
+
+
+def test_ctrl_c_saves_a_whole_step_and_resumes(tmp_path, shakespeare_path):
+    import signal
+    import time
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "gptviz", "train", "--preset", "tiny", "--corpus",
+                          str(shakespeare_path), "--out", str(out), "--max-iters", "100000",
+                          "--eval-interval", "100000"], stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(read_metrics(out / "metrics.jsonl")) < 30:
+        time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted" in err and "--resume" in err
+    from gptviz.checkpoint import load_checkpoint
+    step = load_checkpoint(out).step
+    rows = [r["step"] for r in read_metrics(out / "metrics.jsonl") if "loss" in r]
+    assert step >= 29 and rows[-1] == step
+    r = gptviz("train", "--out", out, "--resume", "--max-iters", step + 3, "--sample-chars", 0)
+    assert r.returncode == 0, r.stderr
+    rows = [r["step"] for r in read_metrics(out / "metrics.jsonl") if "loss" in r]
+    assert rows == list(range(1, step + 4))

@@ -36,6 +36,8 @@ class _Loader(QObject):
             self.cancelledSignal.emit()
         except (CorpusError, DownloadError, OSError) as e:
             self.failed.emit(str(e))
+        except Exception as e:  # noqa: BLE001 - never leave the window waiting for a corpus
+            self.failed.emit(f"unexpected error while loading the corpus: {type(e).__name__}: {e}")
         else:
             self.loaded.emit(corpus)
 

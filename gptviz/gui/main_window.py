@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.stopped_trainer: Trainer | None = None  # kept after Stop so it can still be saved
         self.run_dir: Path | None = None
         self.metrics_log: MetricsLog | None = None
+        self.run_dir_step: int | None = None  # rows after this step are dropped when logging resumes
         self.state = "idle"
         self.unsaved = False
         self.last_step = 0
@@ -172,12 +174,13 @@ class MainWindow(QMainWindow):
             "open_ckpt": action("Open checkpoint…", self.choose_checkpoint, "Ctrl+Shift+O",
                                 "openCheckpointButton"),
             "open_text": action("Open text file…", self.choose_corpus, "Ctrl+O"),
+            "download": action("Use Tiny Shakespeare (download if needed)", self.use_default_corpus),
             "export_csv": action("Export metrics as CSV…", self.export_metrics_csv),
             "export_png": action("Export plots as PNG…", self.export_plots_png),
             "quit": action("Quit", self.close, "Ctrl+Q"),
         }
         menu = self.menuBar().addMenu("&File")
-        for key in ("open_text", "open_ckpt", "save", "save_as", None,
+        for key in ("open_text", "download", "open_ckpt", "save", "save_as", None,
                     "export_csv", "export_png", None, "quit"):
             menu.addSeparator() if key is None else menu.addAction(self.actions_[key])
         menu = self.menuBar().addMenu("&Training")
@@ -187,9 +190,15 @@ class MainWindow(QMainWindow):
 
     # -- corpus -----------------------------------------------------------------------------
     def load_corpus(self, path: str | None) -> None:
+        """Load a text file, or with None the default corpus (downloaded if needed)."""
+        self.corpus_path = path
         self.corpus_label.setText(f"Corpus: loading {path or 'Tiny Shakespeare'}…")
         self.loader.load(path)
         self._update_controls()
+
+    @Slot()
+    def use_default_corpus(self) -> None:
+        self.load_corpus(None)
 
     @Slot()
     def choose_corpus(self) -> None:
@@ -201,7 +210,6 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _corpus_loaded(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        self.corpus_path = corpus.name
         self.corpus_label.setText(f"Corpus: {Path(corpus.name).name} — {len(corpus.text):,} characters, "
                                   f"{corpus.vocab_size} distinct")
         self.corpus_label.setToolTip(corpus.name)
@@ -218,7 +226,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _corpus_cancelled(self) -> None:
-        self.show_error("Download cancelled. Open a text file, or start again to retry the download.")
+        self.show_error("Download cancelled. Open a text file, or retry with File → Use Tiny Shakespeare.")
         self._update_controls()
 
     def _check_against_corpus(self, config: TrainConfig) -> str | None:
@@ -324,15 +332,25 @@ class MainWindow(QMainWindow):
             self.run.worker.set_sample_settings(SampleSettings(**s))
 
     # -- worker reports (queued to the GUI thread) ----------------------------------------------
+    def _log(self, row: dict) -> None:
+        if self.metrics_log is None and self.run_dir is not None:
+            try:
+                self._open_log(resume_step=self.run_dir_step)
+            except OSError as e:
+                self.run_dir = None
+                self.show_error(f"Metrics will not be logged: {e}")
+                return
+        if self.metrics_log is not None:
+            self.metrics_log.write(row)
+
     @Slot(object)
     def _on_steps(self, batch: StepBatch) -> None:
         self.loss_plot.append_steps(batch)
         self.gradients.append_steps(batch)
-        if self.metrics_log is not None:
-            for i in range(len(batch)):
-                self.metrics_log.write({"step": int(batch.steps[i]), "loss": float(batch.loss[i]),
-                                        "lr": float(batch.lr[i]), "grad_norm": float(batch.grad_norm[i]),
-                                        "tokens_per_sec": float(batch.tokens_per_sec[i])})
+        for i in range(len(batch)):
+            self._log({"step": int(batch.steps[i]), "loss": float(batch.loss[i]), "lr": float(batch.lr[i]),
+                       "grad_norm": float(batch.grad_norm[i]),
+                       "tokens_per_sec": float(batch.tokens_per_sec[i])})
         self.last_step = int(batch.steps[-1])
         self.unsaved = True
         max_iters = self.run_config.max_iters
@@ -342,8 +360,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_eval(self, ev) -> None:
         self.loss_plot.append_eval(ev)
-        if self.metrics_log is not None:
-            self.metrics_log.write(ev.row())
+        self._log(ev.row())
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
@@ -354,8 +371,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        if self.run is not None:
-            self.stopped_trainer = self.run.trainer
+        finished = self.sender()
+        if self.run is None or finished is not self.run.thread:
+            return  # a late signal from an earlier run
+        self.stopped_trainer = self.run.trainer  # still saveable after Stop
+        self.run.deleteLater()  # the thread and worker; the model lives on in stopped_trainer
+        self.run = None
         self.state = "stopped"
         self.settings_panel.setLocked(False)
         self._update_controls()
@@ -387,11 +408,15 @@ class MainWindow(QMainWindow):
 
     def _save_to(self, folder: Path, copy_logs: bool = False) -> None:
         if copy_logs and self.run_dir is not None and folder != self.run_dir:
-            for name in (METRICS, CONFIG):
-                if (self.run_dir / name).exists():
-                    shutil.copyfile(self.run_dir / name, folder / name)
-            self.run_dir = folder
-            self._open_log(resume_step=self.last_step)
+            try:
+                for name in (METRICS, CONFIG):
+                    if (self.run_dir / name).exists():
+                        shutil.copyfile(self.run_dir / name, folder / name)
+                self.run_dir = folder
+                self._open_log(resume_step=self.last_step)
+            except OSError as e:
+                self.show_error(f"Could not save into {folder}: {e}")
+                return
         if self.active():
             self.run.worker.request_save(str(folder))
         elif self.stopped_trainer is not None:
@@ -433,11 +458,10 @@ class MainWindow(QMainWindow):
         self.loss_plot.clear()
         self.gradients.clear()
         self._replay(rows, ckpt.step)
-        try:
-            self._open_log(resume_step=ckpt.step)
-        except OSError as e:
-            self.metrics_log = None
-            self.show_error(f"The run folder is read-only; metrics will not be logged ({e}).")
+        if self.metrics_log is not None:
+            self.metrics_log.close()
+        self.metrics_log = None  # opened (and trimmed to ckpt.step) only if training resumes
+        self.run_dir_step = ckpt.step
         self._launch(lambda: restore_trainer(ckpt, corpus), ckpt.config, ckpt.step, start_paused=True)
         self.unsaved = False
         self.statusBar().showMessage(f"Opened {ckpt.path} at step {ckpt.step}", 5000)
@@ -466,16 +490,24 @@ class MainWindow(QMainWindow):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path:
-            n = export_csv(self.run_dir, path)
+            try:
+                n = export_csv(self.run_dir, path)
+            except OSError as e:
+                self.show_error(f"Could not write {path}: {e}")
+                return
             self.statusBar().showMessage(f"Wrote {n} rows to {path}", 5000)
 
     @Slot()
     def export_plots_png(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export plots into a folder")
         if folder:
-            self.loss_plot.export_png(str(Path(folder) / "loss.png"))
-            self.gradients.export_png(str(Path(folder) / "gradients.png"))
-            self.statusBar().showMessage(f"Wrote loss.png and gradients.png to {folder}", 5000)
+            names = ("loss.png", "gradients.png")
+            self.loss_plot.export_png(str(Path(folder) / names[0]))
+            self.gradients.export_png(str(Path(folder) / names[1]))
+            if all((Path(folder) / name).is_file() for name in names):
+                self.statusBar().showMessage(f"Wrote {' and '.join(names)} to {folder}", 5000)
+            else:
+                self.show_error(f"Could not write the plots into {folder}")
 
     # -- messages and enabling -------------------------------------------------------------------
     @Slot(str)
@@ -567,10 +599,18 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the worker and the loader and wait for their threads (never leave one running)."""
+        """Stop the worker and the loader and wait for their threads (never leave one running).
+
+        A step of a large model can take seconds, so the wait is long; afterwards the
+        worker's last queued reports (final steps, a save) are delivered before the log
+        is closed, so metrics.jsonl matches the checkpoint.
+        """
         if self.run is not None:
-            self.run.shutdown()
+            while not self.run.shutdown(timeout_ms=60_000):
+                self.statusBar().showMessage("Waiting for the current step to finish…")
         self.loader.shutdown()
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
         if self.metrics_log is not None:
             self.metrics_log.close()
             self.metrics_log = None

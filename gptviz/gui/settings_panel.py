@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..config import FIELD_TYPES, PRESETS, TrainConfig, parse_value, preset
+from ..config import CHOICES, FIELD_TYPES, PRESETS, TrainConfig, parse_value, preset
 from ..model import ConfigError
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -35,13 +35,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
                              "decay", "max_iters", "batch_size", "weight_decay", "beta1", "beta2",
                              "grad_clip", "muon_lr", "muon_momentum"),
     "Evaluation": ("eval_interval", "eval_iters", "seed"),
-}
-
-CHOICES: dict[str, tuple[str, ...]] = {
-    "model": ("gpt", "bigram"),
-    "activation": ("gelu", "relu2"),
-    "decay": ("cosine", "linear"),
-    "optimizer": ("adamw", "muon"),
 }
 
 TOOLTIPS: dict[str, str] = {

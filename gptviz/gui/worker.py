@@ -153,8 +153,7 @@ class TrainingWorker(QObject):
                 self._set_state("paused")
             elif command == "resume":
                 self._paused = False
-                if not self.trainer.done:
-                    self._set_state("running")
+                self._set_state("finished" if self.trainer.done else "running")
             elif command == "step":
                 if self._paused and not self.trainer.done:
                     self._train_step()

@@ -158,7 +158,11 @@ def test_close_can_save_first(make_window, qtbot):
     w.ask_save_on_close = lambda: QMessageBox.StandardButton.Save
     run_dir = w.run_dir
     assert w.close()
-    assert (run_dir / "checkpoint.pt").is_file()
+    from gptviz.checkpoint import load_checkpoint
+    from gptviz.runlog import read_metrics
+    step = load_checkpoint(run_dir).step
+    rows = [r["step"] for r in read_metrics(run_dir / "metrics.jsonl") if "loss" in r]
+    assert step >= 5 and rows == list(range(1, step + 1))  # the log matches the checkpoint
 
 
 def test_save_then_resume_continues_the_curve(make_window, qtbot):
@@ -268,3 +272,15 @@ def test_metrics_export_to_csv(make_window, qtbot, tmp_path):
     assert rows[10]["loss"] and rows[10]["val_loss"]
     w.loss_plot.export_png(str(tmp_path / "loss.png"))
     assert (tmp_path / "loss.png").stat().st_size > 1000
+
+
+def test_default_corpus_is_downloaded_when_there_is_none(make_window, qtbot, monkeypatch, shakespeare_path):
+    from tests.loopback import LoopbackServer
+    with LoopbackServer() as server:
+        server.body = shakespeare_path.read_bytes()
+        monkeypatch.setenv("GPTVIZ_CORPUS_URL", server.url)
+        w = make_window(corpus=None)
+        assert server.requests == 1
+    assert w.corpus.vocab_size == 65 and w.corpus.notice is None
+    assert not w.findChild(QLabel, "corpusNotice").isVisible()
+    assert "1,115,394 characters" in w.findChild(QLabel, "corpusLabel").text()
