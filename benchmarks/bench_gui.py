@@ -118,7 +118,7 @@ def window_run(window, app, steps: int):
     stop_s = time.perf_counter() - t0
     CONTROL_LATENCY.append((pause_s, stop_s))
     tps = window.loss_plot.history["tokens_per_sec"][10:steps + 10]
-    tokens_per_step = window.run.trainer.tokens_per_step
+    tokens_per_step = window.current_trainer().tokens_per_step
     seconds = float(np.sum(tokens_per_step / tps))
     return len(tps) * tokens_per_step, seconds, np.array(intervals[5:]) * 1000
 
