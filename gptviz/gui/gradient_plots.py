@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from ..metrics import Histogram
 from .history import History
-from .loss_plot import (
+from .payloads import Diagnostics, StepBatch
+from .plot_style import (
     REDRAW_INTERVAL_MS,
     SERIES_COLORS,
     CodeDrivenView,
@@ -48,7 +49,6 @@ from .loss_plot import (
     value_range,
     whole_run,
 )
-from .payloads import Diagnostics, StepBatch
 
 UPDATE_RATIO_GUIDE = 1e-3  # the lecture's rule of thumb for std(Δp) / std(p)
 RECENT_HISTOGRAMS = 5  # the histogram's axes fit this many latest ones: steady, not jumpy

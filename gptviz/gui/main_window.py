@@ -469,18 +469,20 @@ class MainWindow(QMainWindow):
 
     def _replay(self, rows: list[dict], up_to: int) -> None:
         """Draw the curve a run directory already holds, up to the checkpoint's step."""
+        def number(row, key):  # a missing value (or JSON null) is NaN; 0.0 stays 0.0
+            return np.nan if row.get(key) is None else row[key]
+
         train = [r for r in rows if "loss" in r and r["step"] <= up_to]
         if train:
             def col(key):
-                return np.array([np.nan if r.get(key) is None else r[key] for r in train], dtype=np.float64)
+                return np.array([number(r, key) for r in train], dtype=np.float64)
             batch = StepBatch(col("step"), col("loss"), col("lr"), col("grad_norm"), col("tokens_per_sec"))
             self.loss_plot.append_steps(batch)
             self.gradients.append_steps(batch)
         for r in rows:
             if "val_loss" in r and r["step"] <= up_to:
-                nan = float("nan")
-                self.loss_plot.append_eval(EvalMetrics(r["step"], r.get("train_loss") or nan,
-                                                       r.get("val_loss") or nan))
+                self.loss_plot.append_eval(EvalMetrics(r["step"], number(r, "train_loss"),
+                                                       number(r, "val_loss")))
 
     # -- export ---------------------------------------------------------------------------------
     @Slot()
