@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import signal
 import sys
@@ -86,6 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--max-new-tokens", type=int, default=500)
     sample.add_argument("--seed", type=int, default=None)
     sample.add_argument("--device", default="cpu")
+
+    demo = sub.add_parser("demo", help="open the window at a step-through demo",
+                          description="Open the window at a demo (from `1 + 1` to a GPT).")
+    demo.add_argument("name", nargs="?", metavar="NAME", help="which demo (default: the first)")
+    demo.add_argument("--step", type=int, default=1, metavar="N", help="start at step N (default: 1)")
+    demo.add_argument("--list", action="store_true", help="print the demos' names and exit")
+
+    graph = sub.add_parser("graph", help="the autograd graph of a small program, with values and grads",
+                           description="Run PROGRAM through torch autograd and show every value and "
+                           "its grad, e.g.  gptviz graph 'r = x*x + y' --set x=1 --set y=0")
+    graph.add_argument("program", metavar="PROGRAM",
+                       help="statements separated by newlines or ';' (use - to read standard input)")
+    graph.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="inputs",
+                       help="an input's value: a number or a JSON list such as [1, 2] (repeatable)")
+    graph.add_argument("--json", action="store_true", help="print the graph as one JSON object")
+    graph.add_argument("--png", metavar="FILE", help="draw the graph into a PNG file")
+    graph.add_argument("--svg", metavar="FILE", help="draw the graph into an SVG file")
     return parser
 
 
@@ -218,6 +236,58 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .expr import ExprGraph, ProgramError, parse_program
+    from .expr.report import graph_table, point_at
+
+    text = sys.stdin.read() if args.program == "-" else args.program
+    inputs = {}
+    for item in args.inputs:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CLIError(f"--set {item!r}: expected NAME=VALUE, e.g. --set x=1.5 or --set w=[1,2]", 2)
+        inputs[name.strip()] = value
+    try:
+        program = parse_program(text)
+        missing = [n for n in program.inputs if n not in inputs]
+        if missing:
+            raise CLIError("no value for " + ", ".join(missing) + "; give each input one with "
+                           + " ".join(f"--set {n}=VALUE" for n in missing), 2)
+        unused = sorted(set(inputs) - set(program.inputs))
+        if unused:
+            raise CLIError("--set names no input of the program: " + ", ".join(unused)
+                           + (f" (its inputs: {', '.join(program.inputs)})" if program.inputs else ""), 2)
+        graph = ExprGraph.build(program, inputs)
+    except ProgramError as e:
+        raise CLIError(f"{e}\n{point_at(text, e)}", 1) from None
+    for warning in graph.warnings:
+        print(f"gptviz: warning: {warning}", file=sys.stderr)
+    if args.png or args.svg:
+        from .gui.graph_export import export_graph
+        export_graph(graph, png=args.png, svg=args.svg)
+    if args.json:
+        print(json.dumps(graph.to_json(), allow_nan=False))
+    elif not (args.png or args.svg):
+        print(graph_table(graph))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demos import DemoError, all_demos, find_demo
+    try:
+        if args.list:
+            for demo in all_demos():
+                print(f"{demo.name:<14} {demo.title} ({len(demo)} steps): {demo.summary}")
+            return 0
+        demo = find_demo(args.name) if args.name else all_demos()[0]
+    except (DemoError, IndexError) as e:
+        raise CLIError(str(e) if isinstance(e, DemoError) else "no demos are installed", 2) from None
+    if not 1 <= args.step <= len(demo):
+        raise CLIError(f"--step {args.step}: the demo {demo.name!r} has steps 1 to {len(demo)}", 2)
+    from .gui.app import run_app
+    return run_app([], demo=demo.name, step=args.step - 1)
+
+
 def cmd_window(args: argparse.Namespace, argv: list[str]) -> int:
     config_from_args(args)  # report a bad setting before any window appears
     from .gui.app import run_app
@@ -239,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_train(args)
         if args.command == "sample":
             return cmd_sample(args)
+        if args.command == "graph":
+            return cmd_graph(args)
+        if args.command == "demo":
+            return cmd_demo(args)
         return cmd_window(args, argv)
     except ConfigError as e:
         print(f"gptviz: invalid setting: {e}", file=sys.stderr)

@@ -39,6 +39,8 @@ def ensure_app():
         app.setOrganizationName("gptviz")
     from .gc_policy import collect_on_gui_thread
     collect_on_gui_thread()
+    from ..openmp import alone
+    alone()   # torch on the GUI thread (explorer, demos) must not start an OpenMP team
     return app
 
 
@@ -58,8 +60,10 @@ def build_main_window(argv: list[str]):
     return MainWindow(config, corpus)
 
 
-def run_app(argv: list[str]) -> int:
+def run_app(argv: list[str], demo: str | None = None, step: int = 0) -> int:
     app = ensure_app()
     window = build_main_window(argv)
+    if demo is not None:
+        window.show_demo(demo, step)
     window.show()
     return app.exec()

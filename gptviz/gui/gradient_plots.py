@@ -10,7 +10,8 @@
 The list beside the plots is the legend of (b) and (d) and shows or hides each layer.
 Redrawing works as in LossPlot: data and settings only mark the panel dirty, a
 single-shot ~30 Hz timer calls `redraw()`, which is public. `export_png()` saves one
-image of the whole panel, controls included (`QWidget.grab()`).
+image of the whole panel, controls included (`QWidget.grab()`); `plots()` hands out each
+plot for plot_export.py to write on its own.
 """
 
 from __future__ import annotations
@@ -166,6 +167,13 @@ class GradientsPanel(QWidget):
         self._start_over([])
         self._diag = None
         self._mark_dirty("steps", "diagnostics", "histogram")
+
+    def plots(self) -> dict[str, pg.PlotItem]:
+        """The four plots by file-friendly name, drawn up to date (e.g. to export each one)."""
+        self.redraw()
+        norm, layer, hist, ratio = self._plots
+        return {"gradient_norm": norm, "gradient_norm_per_layer": layer,
+                "gradient_histogram": hist, "update_data_ratio": ratio}
 
     def export_png(self, path) -> None:
         """Save the whole panel as it is now (one image, controls included) as a PNG."""

@@ -126,6 +126,11 @@ class LossPlot(QWidget):
     def follows_latest(self) -> bool:
         return not self._view.user_owns
 
+    def plots(self) -> dict[str, pg.PlotItem]:
+        """The plots by file-friendly name, drawn up to date (e.g. to export each one)."""
+        self.redraw()
+        return {"training_loss": self._loss_plot, "learning_rate": self._lr_plot}
+
     def export_png(self, path) -> None:
         """Write both plots (loss and learning rate) as they are now to a PNG file."""
         self.redraw()

@@ -51,6 +51,12 @@ class TrainingStatus(QStatusBar):
         self.progress.setValue(step)
         self.step.setText(f"step {step} / {max_steps}")
 
+    def set_max_steps(self, step: int, max_steps: int) -> None:
+        """A new goal for the same run (training continued past its old max_iters)."""
+        self.progress.setRange(0, max_steps)
+        self.progress.setValue(step)
+        self.step.setText(f"step {step} / {max_steps}")
+
     def update_step(self, step: int, max_steps: int, loss: float, tokens_per_sec: float) -> None:
         if self._first_step is None:
             self._first_step = step

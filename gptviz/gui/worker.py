@@ -5,12 +5,14 @@ touches the model. (Measured on this project's 2-core machines: once one thread 
 torch's OpenMP-parallel ops, training on another thread runs at about half speed for as
 long as the first lives, so the GUI thread must not even build the model.)
 
-The window calls `pause()`, `resume()`, `step_once()`, `stop()`, `request_sample()` and
-`request_save()` from the GUI thread; they only put a command in a queue, which the loop
-reads between two optimizer steps (and during an evaluation or a sample, so Pause and
-Stop take effect within one step). Everything the worker emits is a copy made of numpy
-arrays and Python values, coalesced so that the GUI gets about 30 updates a second
-however fast the steps come.
+The window calls `pause()`, `resume()`, `step_once()`, `stop()`, `request_sample()`,
+`request_save()` and `reconfigure()` from the GUI thread; they only put a command in a
+queue, which the loop reads between two optimizer steps. Pause and Stop need not wait
+for a long step: the step, an evaluation and a sample look for them as they go and give
+way (an abandoned step changes nothing; see Trainer.step). Step likewise cuts short a
+sample being drawn, so that it does its one step at once. Everything the worker emits
+is a copy made of numpy arrays and Python values, coalesced so that the GUI gets about
+30 updates a second however fast the steps come.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..checkpoint import save_checkpoint
+from ..config import TrainConfig
 from ..sampler import Sampler, SamplingError
-from ..trainer import Trainer, TrainingError
+from ..trainer import StepInterrupted, Trainer, TrainingError
 from .payloads import Diagnostics, StepBatch
 
 EMIT_INTERVAL = 1 / 30  # seconds between coalesced updates
@@ -92,6 +95,10 @@ class TrainingWorker(QObject):
 
     def request_save(self, path: str) -> None:
         self._post(("save", path))
+
+    def reconfigure(self, config: TrainConfig) -> None:
+        """Go on with changed schedule settings, e.g. a larger max_iters after finishing."""
+        self._post(("configure", config))
 
     def set_sample_settings(self, settings: SampleSettings) -> None:
         with self._sampling_lock:
@@ -162,18 +169,26 @@ class TrainingWorker(QObject):
                 self._sample()
             elif isinstance(command, tuple) and command[0] == "save":
                 self._save(command[1])
+            elif isinstance(command, tuple) and command[0] == "configure":
+                self._reconfigure(command[1])
+
+    def _waiting(self, *commands: str) -> bool:
+        """Whether one of these commands is queued (thread-safe, about a microsecond)."""
+        with self._commands.mutex:
+            return any(c in commands for c in self._commands.queue)
 
     def _interrupted(self) -> bool:
-        """True when a pause or stop is waiting: evaluations and samples give way to it."""
-        with self._commands.mutex:
-            return any(c in ("pause", "stop") for c in self._commands.queue)
+        """True when a pause or stop is waiting: steps and evaluations give way to it."""
+        return self._waiting("pause", "stop")
 
     def _train_step(self) -> None:
         t = self.trainer
         every = self.diagnostics_every
         diagnostics = every > 0 and (t.step_count + 1) % every == 0
         try:
-            m = t.step(diagnostics=diagnostics)
+            m = t.step(diagnostics=diagnostics, should_stop=self._interrupted)
+        except StepInterrupted:
+            return  # abandoned for a pause or stop, leaving the trainer as it was
         except TrainingError as e:
             self._flush()
             self._paused = True
@@ -229,11 +244,20 @@ class TrainingWorker(QObject):
             if time.perf_counter() - last >= EMIT_INTERVAL:
                 self.sampleText.emit("".join(chunk))
                 chunk, last = [], time.perf_counter()
-                if self._interrupted():
-                    break
+                if self._waiting("pause", "stop", "step"):
+                    break  # a step waits for this sample only as long as a pause would
         if chunk:
             self.sampleText.emit("".join(chunk))
         self.sampleFinished.emit()
+
+    def _reconfigure(self, config: TrainConfig) -> None:
+        try:
+            self.trainer.reconfigure(config)
+        except TrainingError as e:
+            self.failed.emit(str(e))
+            return
+        if self.state == "finished" and not self.trainer.done:
+            self._set_state("paused" if self._paused else "running")
 
     def _save(self, path: str) -> None:
         try:

@@ -284,3 +284,166 @@ def test_default_corpus_is_downloaded_when_there_is_none(make_window, qtbot, mon
     assert w.corpus.vocab_size == 65 and w.corpus.notice is None
     assert not w.findChild(QLabel, "corpusNotice").isVisible()
     assert "1,115,394 characters" in w.findChild(QLabel, "corpusLabel").text()
+
+
+# -- export, continuing a finished run, Step during a sample, Pause inside a long step ------
+
+PLOT_COLOURS = {  # each exported plot and a colour its data is drawn in (plot_style.SERIES_COLORS)
+    "training_loss": "#3b82f6", "learning_rate": "#a855f7", "gradient_norm": "#3b82f6",
+    "gradient_norm_per_layer": "#3b82f6", "gradient_histogram": "#22c55e",
+    "update_data_ratio": "#3b82f6",
+}
+
+
+def pixels(path) -> np.ndarray:
+    """The image as an (h, w, 3) RGB array."""
+    from PySide6.QtGui import QImage
+    image = QImage(str(path))
+    assert not image.isNull(), path
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    h, w = image.height(), image.width()
+    rows = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    bgra = rows.reshape(h, image.bytesPerLine())[:, :4 * w].reshape(h, w, 4)
+    return bgra[..., 2::-1].copy()  # a copy: the QImage owns the buffer and goes away
+
+
+def test_export_writes_each_plot_as_a_png_and_the_metrics_as_csv(make_window, qtbot, tmp_path,
+                                                                  monkeypatch):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QFileDialog
+    w = make_window("--preset", "tiny", "--set", "max_iters=30", "--set", "eval_interval=10")
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.state == "finished", timeout=30_000)
+    folder = tmp_path / "export"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    plots = {**w.loss_plot.plots(), **w.gradients.plots()}
+    on_screen = {name: p.scene().views()[0].size() for name, p in plots.items()}
+    w.actions_["export_png"].trigger()  # File → Export each plot as PNG…
+    assert {name: p.scene().views()[0].size() for name, p in plots.items()} == on_screen
+    assert not plots["training_loss"].getAxis("bottom").style["showValues"]  # as it was
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{name}.png" for name in PLOT_COLOURS] + ["metrics.csv"])
+    for name, colour in PLOT_COLOURS.items():
+        path = folder / f"{name}.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000, name
+        rgb = pixels(path)
+        assert rgb.shape[0] >= 150 and rgb.shape[1] >= 600, (name, rgb.shape)  # not a thin strip
+        assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20, f"{name} is blank"
+        c = QColor(colour)
+        near = np.abs(rgb.astype(int) - [c.red(), c.green(), c.blue()]).sum(axis=2) < 60
+        assert near.sum() > 30, f"{name}: no data drawn in {colour}"
+    assert len((folder / "metrics.csv").read_text().splitlines()) == 1 + 31  # header, steps 0..30
+
+    if w.views.count() > 1:  # the same from another tab, where the plots are hidden
+        w.views.setCurrentIndex(w.views.count() - 1)
+        again = w.export_to(tmp_path / "from another tab")
+        assert [pixels(p).shape for p in again[:-1]] == [pixels(folder / p.name).shape for p in again[:-1]]
+
+
+def test_a_finished_run_can_be_trained_further(make_window, qtbot):
+    import json
+    import threading
+
+    from PySide6.QtWidgets import QWidget
+
+    from gptviz.config import FIELD_TYPES, preset
+    from gptviz.runlog import read_metrics
+    from gptviz.trainer import Trainer
+    w = make_window("--preset", "tiny", "--set", "max_iters=20", "--set", "eval_interval=10")
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.state == "finished", timeout=30_000)
+    trainer = w.run.trainer
+    start, panel = button(w, "trainButton"), w.settings_panel
+    assert start.text() == "Continue" and not start.isEnabled()
+    assert "raise max_iters above 20" in start.toolTip()
+    editable = {n for n in FIELD_TYPES if panel.findChild(QWidget, f"setting_{n}").isEnabled()}
+    assert editable == {"max_iters", "eval_interval", "eval_iters"}  # the model stays locked
+
+    panel.findChild(QSpinBox, "setting_max_iters").setValue(40)
+    panel.findChild(QSpinBox, "setting_eval_interval").setValue(5)
+    qtbot.waitUntil(start.isEnabled, timeout=2_000)
+    click(qtbot, w, "trainButton")
+    assert not panel.findChild(QSpinBox, "setting_max_iters").isEnabled()  # locked while it trains
+    qtbot.waitUntil(lambda: w.state == "finished" and w.last_step == 40, timeout=30_000)
+    assert w.run.trainer is trainer and trainer.step_count == 40  # the same model, trained on
+    assert trainer.config.lr_decay_iters == 20  # the schedule it followed, kept: no lr jump
+    assert start.text() == "Continue" and not start.isEnabled()
+
+    rows = read_metrics(w.run_dir / "metrics.jsonl")
+    train = [r for r in rows if "loss" in r]
+    assert [r["step"] for r in train] == list(range(1, 41))  # one unbroken curve
+    assert [r["step"] for r in rows if "val_loss" in r] == [0, 10, 20, 25, 30, 35, 40]
+    assert [r["lr"] for r in train[20:]] == pytest.approx([trainer.config.min_lr] * 20)
+    assert json.loads((w.run_dir / "config.json").read_text())["max_iters"] == 40
+
+    # ... exactly the run that would have been trained for 40 steps with that schedule
+    # (on a thread of its own: the GUI thread must not run torch's parallel ops)
+    reference = []
+
+    def train_reference():
+        t = Trainer(preset("tiny", max_iters=40, lr_decay_iters=20, eval_interval=5), w.corpus)
+        reference.extend(t.step().loss for _ in range(40))
+
+    thread = threading.Thread(target=train_reference)
+    thread.start()
+    thread.join(60)
+    assert [r["loss"] for r in train] == pytest.approx(reference, rel=1e-6)
+
+
+def test_step_while_a_sample_streams_takes_one_step_at_once(make_window, qtbot):
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
+    click(qtbot, w, "pauseButton")
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    w.samples.findChild(QSpinBox, "sampleLength").setValue(100_000)  # ~30 s of sampling
+    view = w.findChild(QPlainTextEdit, "samplesView")
+    before = len(view.toPlainText())
+    click(qtbot, w, "sampleNowButton")
+    qtbot.waitUntil(lambda: len(view.toPlainText()) > before + 200, timeout=10_000)
+    paused_at = trainer_steps(w)
+
+    t0 = time.monotonic()
+    click(qtbot, w, "stepButton")
+    qtbot.waitUntil(lambda: w.last_step == paused_at + 1, timeout=5_000)
+    took = time.monotonic() - t0
+    print(f"Step during a sample: {took * 1000:.0f} ms")
+    assert took < 0.5
+    qtbot.wait(300)
+    assert trainer_steps(w) == paused_at + 1 and w.state == "paused"  # exactly one step
+    text = view.toPlainText()
+    qtbot.wait(200)
+    assert view.toPlainText() == text  # the sample was cut short for the step, not resumed
+    assert len(text) < before + 100_000
+
+
+LONG_STEP = ["--preset", "tiny", "--set", "n_layer=16", "--set", "n_embd=128", "--set", "n_head=4",
+             "--set", "block_size=128", "--set", "batch_size=64", "--set", "eval_iters=1",
+             "--set", "max_iters=1000", "--set", "eval_interval=1000"]
+
+
+def test_pause_and_stop_do_not_wait_for_a_long_step(make_window, qtbot):
+    w = make_window(*LONG_STEP)
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: len(w.loss_plot.evals) == 1, timeout=30_000)  # step 1 begins
+    qtbot.wait(300)
+    t0 = time.monotonic()
+    click(qtbot, w, "pauseButton")
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause = time.monotonic() - t0
+    assert trainer_steps(w) == 0 and w.last_step == 0  # step 1 was abandoned, not finished
+
+    click(qtbot, w, "stepButton")  # the whole step, to see how long one takes
+    qtbot.waitUntil(lambda: w.last_step == 1, timeout=30_000)
+    step_seconds = 64 * 128 / w.loss_plot.history["tokens_per_sec"][-1]
+    assert step_seconds >= 1.0, f"the test needs a step of at least 1 s, got {step_seconds:.2f} s"
+
+    click(qtbot, w, "pauseButton")  # resume: step 2 begins
+    qtbot.wait(300)
+    t0 = time.monotonic()
+    click(qtbot, w, "stopButton")
+    qtbot.waitUntil(lambda: not w.active(), timeout=5_000)
+    stop = time.monotonic() - t0
+    print(f"one step {step_seconds:.2f} s; Pause took {pause * 1000:.0f} ms, Stop {stop * 1000:.0f} ms")
+    assert pause < 0.5 and stop < 0.5
+    assert w.stopped_trainer.step_count == 1  # step 2 abandoned too

@@ -1,0 +1,49 @@
+"""What the main window remembers between launches: its geometry and splitters, the
+training settings, the corpus file and the sample settings (in QSettings, settings_store.py).
+
+`restore_layout` runs once the widgets exist; `remember` when the window closes. The
+remembered settings and corpus are read back by app.py when no options override them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .settings_store import app_settings, load_json, save_json
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def restore_layout(window: MainWindow) -> None:
+    """The last session's geometry, splitter sizes and sample settings."""
+    s = app_settings()
+    geometry = s.value("window/geometry")
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    else:
+        window.resize(1400, 860)
+    for key, splitter in (("window/mainSplitter", window.main_splitter),
+                          ("window/plotsSplitter", window.plots_splitter)):
+        state = s.value(key)
+        if state is not None:
+            splitter.restoreState(state)
+    samples = load_json(s, "samples/settings")
+    if isinstance(samples, dict):
+        window.samples.set_settings(samples)
+
+
+def remember(window: MainWindow) -> None:
+    """Store what restore_layout and app.py read back next time."""
+    s = app_settings()
+    s.setValue("window/geometry", window.saveGeometry())
+    s.setValue("window/mainSplitter", window.main_splitter.saveState())
+    s.setValue("window/plotsSplitter", window.plots_splitter.saveState())
+    config = window.settings_panel.config()
+    if config is not None:
+        save_json(s, "training/config", config.to_dict())
+    if window.corpus_path and Path(window.corpus_path).is_file():
+        s.setValue("training/corpus", window.corpus_path)
+    save_json(s, "samples/settings", window.samples.settings())
+    s.sync()
