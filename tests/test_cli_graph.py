@@ -86,3 +86,10 @@ def test_png_and_svg_from_the_console_script(tmp_path):
     assert r.returncode == 0, r.stderr
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 1000
     assert "<svg" in svg.read_text() and ">tanh<" in svg.read_text()
+
+
+def test_the_program_can_come_from_standard_input(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("a = x * 3\nb = a + x\n"))
+    doc = graph_json(capsys, "-", "--set", "x=2")
+    assert doc["output"] == "b" and by_name(doc)["x"]["grad"] == 4.0

@@ -21,7 +21,7 @@ from collections import deque
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,16 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..metrics import Histogram
+from ..metrics import Histogram, is_weight_matrix  # is_weight_matrix: which ratios are plotted
 from .history import History
 from .payloads import Diagnostics, StepBatch
 from .plot_style import (
-    REDRAW_INTERVAL_MS,
     SERIES_COLORS,
     CodeDrivenView,
+    FollowsPalette,
+    RedrawLater,
     apply_palette,
     faded,
-    is_palette_change,
     palette_colors,
     prepare_plot,
     settled,
@@ -66,17 +66,6 @@ def layer_group(name: str) -> str:
     if parts[0] in EMBEDDING_TABLES:
         return "embeddings"
     return parts[0]
-
-
-def is_weight_matrix(name: str) -> bool:
-    """Whether the update:data plot shows this parameter (guessed from its name).
-
-    Like the lecture, only weight matrices: biases start at zero and LayerNorm gains at
-    one, so their std(p) is ~0 and their ratio is noise.
-    """
-    module, _, kind = name.rpartition(".")
-    last = module.rpartition(".")[2]
-    return kind == "weight" and not last.startswith("ln") and "norm" not in last
 
 
 class PowersOfTenAxis(pg.AxisItem):
@@ -110,7 +99,7 @@ def _group_norm(norms: list[float]) -> float:
     return float(np.sqrt(np.sum(np.square(norms)))) if norms else np.nan
 
 
-class GradientsPanel(QWidget):
+class GradientsPanel(FollowsPalette, QWidget):
     """Global and per-layer gradient norms, a gradient histogram, update:data ratios."""
 
     def __init__(self, parent: QWidget | None = None, capacity: int = 200_000):
@@ -125,9 +114,7 @@ class GradientsPanel(QWidget):
         self._clip = 0.0
         self._x = self._norm_y = self._layer_y = self._ratio_y = None  # set by code
         self._hist_x = self._hist_y = None
-        self._dirty: set[str] = set()  # of "steps", "diagnostics", "histogram", "ranges"
-        self._timer = QTimer(self, singleShot=True, interval=REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._redraws = RedrawLater(self, self.redraw)  # marks: "steps", "diagnostics", "histogram", "ranges"
         self._build()
         self._restyle()
 
@@ -135,7 +122,7 @@ class GradientsPanel(QWidget):
 
     def append_steps(self, batch: StepBatch) -> None:
         self._steps.append_batch(batch)
-        self._mark_dirty("steps")
+        self._redraws.mark("steps")
 
     def set_diagnostics(self, d: Diagnostics) -> None:
         """Add one diagnostic step (norms, ratios, histograms of every parameter)."""
@@ -151,7 +138,7 @@ class GradientsPanel(QWidget):
                 self._recent[name] = deque(maxlen=RECENT_HISTOGRAMS)
                 self._hist_combo.addItem(name)
             self._recent[name].append((d.step, hist))
-        self._mark_dirty("diagnostics", "histogram")
+        self._redraws.mark("diagnostics", "histogram")
 
     def set_clip(self, value: float) -> None:
         """Draw the gradient-clipping threshold on plot (a); 0 means no clipping, no line."""
@@ -160,13 +147,13 @@ class GradientsPanel(QWidget):
         if self._clip > 0:
             self._clip_line.setValue(self._clip)
             self._clip_line.label.setFormat(f"clip {self._clip:g}")
-        self._mark_dirty("steps")
+        self._redraws.mark("steps")
 
     def clear(self) -> None:
         self._steps.clear()
         self._start_over([])
         self._diag = None
-        self._mark_dirty("steps", "diagnostics", "histogram")
+        self._redraws.mark("steps", "diagnostics", "histogram")
 
     def plots(self) -> dict[str, pg.PlotItem]:
         """The four plots by file-friendly name, drawn up to date (e.g. to export each one)."""
@@ -183,8 +170,7 @@ class GradientsPanel(QWidget):
 
     def redraw(self) -> None:
         """Draw what changed since the last redraw; does nothing when nothing did."""
-        self._timer.stop()
-        dirty, self._dirty = self._dirty, set()
+        dirty = self._redraws.take()
         if "steps" in dirty:
             self._norm_curve.setData(self._steps.x, self._steps["grad_norm"])
         if "diagnostics" in dirty:
@@ -368,7 +354,7 @@ class GradientsPanel(QWidget):
 
     def _on_histogram_chosen(self, _name: str) -> None:
         self._hist_x = self._hist_y = None  # another parameter, another scale
-        self._mark_dirty("histogram")
+        self._redraws.mark("histogram")
 
     def _on_layer_toggled(self, item: QListWidgetItem) -> None:
         visible = item.checkState() == Qt.CheckState.Checked
@@ -376,16 +362,11 @@ class GradientsPanel(QWidget):
         for name, curve in self._ratio_curves.items():
             if layer_group(name) == item.text():
                 curve.setVisible(visible)
-        self._mark_dirty("ranges")
+        self._redraws.mark("ranges")
 
     def _forget_ranges(self) -> None:
         self._x = self._norm_y = self._layer_y = self._ratio_y = None
-        self._mark_dirty("steps", "diagnostics")
-
-    def _mark_dirty(self, *what: str) -> None:
-        self._dirty.update(what)
-        if not self._timer.isActive():
-            self._timer.start()
+        self._redraws.mark("steps", "diagnostics")
 
     def _restyle(self) -> None:
         apply_palette(self, self._views, self._plots)
@@ -393,8 +374,3 @@ class GradientsPanel(QWidget):
         self._guide.setPen(pg.mkPen(faded(fg.name(), 160), width=1, style=Qt.PenStyle.DashLine))
         self._guide.label.setColor(fg)
         self._clip_line.label.setColor(QColor(SERIES_COLORS[3]))
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)

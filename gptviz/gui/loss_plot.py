@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..metrics import EvalMetrics
@@ -21,12 +20,12 @@ from .history import History
 from .payloads import StepBatch
 from .plot_style import (
     RAW_ALPHA,
-    REDRAW_INTERVAL_MS,
     SERIES_COLORS,
     CodeDrivenView,
+    FollowsPalette,
+    RedrawLater,
     apply_palette,
     faded,
-    is_palette_change,
     prepare_plot,
     settled,
     sliding_window,
@@ -35,7 +34,7 @@ from .plot_style import (
 )
 
 
-class LossPlot(QWidget):
+class LossPlot(FollowsPalette, QWidget):
     """Loss per step (thin), its moving average, evaluation points, and the learning rate.
 
     "Follow latest" lets the code move the view: the whole run, or — after zooming in on
@@ -53,9 +52,7 @@ class LossPlot(QWidget):
         self._log = False
         self._span: float | None = None  # width of the followed window; None: the whole run
         self._x = self._y = self._lr_y = None  # ranges last chosen by code
-        self._dirty: set[str] = set()  # of "steps", "evals", "view"
-        self._timer = QTimer(self, singleShot=True, interval=REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._redraws = RedrawLater(self, self.redraw)  # marks: "steps", "evals", "view"
         self._build_controls()
         self._build_plots()
         layout = QVBoxLayout(self)
@@ -78,18 +75,18 @@ class LossPlot(QWidget):
 
     def append_steps(self, batch: StepBatch) -> None:
         self._history.append_batch(batch)
-        self._mark_dirty("steps")
+        self._redraws.mark("steps")
 
     def append_eval(self, ev: EvalMetrics) -> None:
         self._evals.append(ev.step, {"train_loss": ev.train_loss, "val_loss": ev.val_loss})
-        self._mark_dirty("evals")
+        self._redraws.mark("evals")
 
     def clear(self) -> None:
         self._history.clear()
         self._evals.clear()
         self._span = None
         self._x = self._y = self._lr_y = None
-        self._mark_dirty("steps", "evals")
+        self._redraws.mark("steps", "evals")
 
     def set_smoothing(self, weight: float) -> None:
         """EMA weight in [0, 1): 0 shows the raw loss only; 0.9 averages over ~10 steps."""
@@ -98,7 +95,7 @@ class LossPlot(QWidget):
         self._smoothing = float(weight)
         _set_quietly(self._smoothing_spin, weight)
         self._raw.setPen(faded(SERIES_COLORS[0], RAW_ALPHA if weight > 0 else 255))
-        self._mark_dirty("steps")
+        self._redraws.mark("steps")
 
     def set_log_scale(self, on: bool) -> None:
         """Show the loss on a log10 y axis (the learning-rate plot stays linear)."""
@@ -110,7 +107,7 @@ class LossPlot(QWidget):
         if self._view.user_owns:  # keep the user's x, but fit y to the new scale
             vb = self._loss_plot.getViewBox()
             vb.setYRange(*settled(None, *self._loss_range(*vb.viewRange()[0])), padding=0)
-        self._mark_dirty("view")
+        self._redraws.mark("view")
 
     def set_follow_latest(self, on: bool) -> None:
         """Let the code keep the newest steps in view (see the class docstring)."""
@@ -121,7 +118,7 @@ class LossPlot(QWidget):
             self._view.give_to_code()
         elif not on and not self._view.user_owns:
             self._view.give_to_user()
-        self._mark_dirty("view")
+        self._redraws.mark("view")
 
     def follows_latest(self) -> bool:
         return not self._view.user_owns
@@ -140,8 +137,7 @@ class LossPlot(QWidget):
 
     def redraw(self) -> None:
         """Draw what changed since the last redraw; does nothing when nothing did."""
-        self._timer.stop()
-        dirty, self._dirty = self._dirty, set()
+        dirty = self._redraws.take()
         h, e = self._history, self._evals
         if "steps" in dirty:
             self._raw.setData(h.x, h["loss"])
@@ -243,22 +239,12 @@ class LossPlot(QWidget):
         self._span = None
         self._x = self._y = self._lr_y = None
         _set_quietly(self._follow_check, True)
-        self._mark_dirty("view")
+        self._redraws.mark("view")
 
     # -- plumbing ------------------------------------------------------------------
 
-    def _mark_dirty(self, *what: str) -> None:
-        self._dirty.update(what)
-        if not self._timer.isActive():
-            self._timer.start()
-
     def _restyle(self) -> None:
         apply_palette(self, [self._graphics], [self._loss_plot, self._lr_plot], [self._legend])
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)
 
 
 def _set_quietly(control, value) -> None:

@@ -1,5 +1,6 @@
-"""What both plot widgets share: colours from the palette, plot setup, and view ranges
-set by code instead of pyqtgraph's per-frame auto-range (which costs 20 ms a frame).
+"""What both plot widgets share: colours from the palette, plot setup, redrawing at most
+~30 times a second, and view ranges set by code instead of pyqtgraph's per-frame
+auto-range (which costs 20 ms a frame).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -48,7 +49,7 @@ def apply_palette(widget: QWidget, views, plots, legends=()) -> None:
             label.setText(label.text, color=fg.name())
 
 
-def faded(color: str, alpha: int) -> QColor:
+def faded(color: str | QColor, alpha: int) -> QColor:
     c = QColor(color)
     c.setAlpha(alpha)
     return c
@@ -56,6 +57,19 @@ def faded(color: str, alpha: int) -> QColor:
 
 def is_palette_change(event: QEvent) -> bool:
     return event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+
+
+class FollowsPalette:
+    """For a QWidget that colours itself from its palette (list it before QWidget among the
+    bases): `_restyle()` runs again whenever the palette changes, e.g. light to dark."""
+
+    def _restyle(self) -> None:
+        raise NotImplementedError
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        if is_palette_change(event):
+            self._restyle()
+        super().changeEvent(event)
 
 
 def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
@@ -68,6 +82,32 @@ def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
     plot.showGrid(x=True, y=True, alpha=0.15)
     for side in ("left", "bottom"):  # no finest ticks: their grid lines halved the frame rate
         plot.getAxis(side).setStyle(maxTickLevel=1)
+
+
+# -- shared with gradient_plots.py: redrawing ----------------------------------------
+
+class RedrawLater:
+    """Redrawing at most ~30 times a second, and only after something changed.
+
+    `mark(*what)` notes what changed and starts a single-shot timer that calls `redraw`;
+    `redraw` starts with `take()`, which returns what changed since and stops the timer,
+    so a direct call draws now and the timer does not fire again for nothing.
+    """
+
+    def __init__(self, parent: QObject, redraw) -> None:
+        self._dirty: set[str] = set()
+        self._timer = QTimer(parent, singleShot=True, interval=REDRAW_INTERVAL_MS)
+        self._timer.timeout.connect(redraw)
+
+    def mark(self, *what: str) -> None:
+        self._dirty.update(what)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def take(self) -> set[str]:
+        self._timer.stop()
+        dirty, self._dirty = self._dirty, set()
+        return dirty
 
 
 # -- shared with gradient_plots.py: ranges set by code ---------------------------------

@@ -19,3 +19,22 @@ def _collect_garbage_on_the_gui_thread(qapp):
     collect_on_gui_thread()
     yield
     gc.collect()
+
+
+@pytest.fixture
+def demo_widget(qtbot):
+    """`make(kind, state)`: a demo widget, shown at 700×600 and exposed; stopped afterwards."""
+    from gptviz.gui.demo_widgets import make_widget
+    made = []
+
+    def make(kind, state):
+        w = make_widget(kind, state)
+        qtbot.addWidget(w)
+        w.resize(700, 600)
+        w.show()
+        qtbot.waitExposed(w)
+        made.append(w)
+        return w
+    yield make
+    for w in made:
+        w.stop()

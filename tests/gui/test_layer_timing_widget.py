@@ -7,27 +7,15 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from gptviz.gui.demo_widgets import layer_timing, make_widget
+from gptviz.gui.demo_widgets import layer_timing
 from gptviz.lessons.matmul_timing import DeviceRace, Timing
 
 SMALL = {"neurons": 120, "inputs": 400, "budget_seconds": 5.0}
 
 
 @pytest.fixture
-def timing(qtbot):
-    made = []
-
-    def make(state):
-        w = make_widget("layer_timing", state)
-        qtbot.addWidget(w)
-        w.resize(700, 600)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        w.stop()
+def timing(demo_widget):
+    return lambda state: demo_widget("layer_timing", state)
 
 
 def test_run_times_the_loop_and_the_matmul_off_the_gui_thread(qtbot, timing, monkeypatch):

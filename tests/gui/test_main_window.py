@@ -1,5 +1,6 @@
 """The real window, driven with pytest-qt, training the tiny preset on Tiny Shakespeare."""
 
+import threading
 import time
 
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox
 
-from gptviz.gui import build_main_window
+from gptviz.gui import build_main_window, run_control
+from gptviz.gui.payloads import StepBatch
 
 LONG = ["--preset", "tiny", "--set", "max_iters=1000000", "--set", "eval_interval=1000000"]
 
@@ -47,6 +49,38 @@ def click(qtbot, w, name):
 
 def trainer_steps(w) -> int:
     return w.run.trainer.step_count
+
+
+def test_the_workers_reports_reach_the_window_on_the_gui_thread(make_window, qtbot, monkeypatch):
+    """StepBatches are made on the worker thread; the window's slots that receive them (and the
+    state) must run on the GUI thread: queued, not called on the emitting thread, which is what
+    PySide6 does to a slot declared outside MainWindow (see gui/main_window.py's note)."""
+    gui_thread = threading.get_ident()
+    made_on, received_on = [], []
+    real_from_metrics = StepBatch.from_metrics
+
+    def from_metrics(cls, metrics):
+        made_on.append(threading.get_ident())
+        return real_from_metrics(metrics)
+
+    monkeypatch.setattr(StepBatch, "from_metrics", classmethod(from_metrics))
+    for name in ("on_steps", "on_state"):    # what MainWindow._on_steps and _on_state call
+        real = getattr(run_control, name)
+
+        def spy(window, report, real=real, name=name):
+            received_on.append((name, threading.get_ident()))
+            if threading.get_ident() == gui_thread:    # elsewhere it would touch widgets off their thread
+                real(window, report)
+
+        monkeypatch.setattr(run_control, name, spy)
+    w = make_window()
+    click(qtbot, w, "trainButton")
+    qtbot.waitUntil(lambda: sum(name == "on_steps" for name, _ in received_on) >= 3, timeout=30_000)
+    click(qtbot, w, "stopButton")
+    qtbot.waitUntil(lambda: not w.active(), timeout=5_000)
+    assert made_on and gui_thread not in made_on
+    assert {name for name, _ in received_on} == {"on_steps", "on_state"}
+    assert {thread for _, thread in received_on} == {gui_thread}
 
 
 def test_start_pause_step_resume_stop(make_window, qtbot):

@@ -3,28 +3,9 @@ a feature learned."""
 
 import math
 
-import pytest
 from PySide6.QtCore import Qt
 
-from gptviz.gui.demo_widgets import make_widget
 from gptviz.gui.demo_widgets.train_controls import round_rates
-
-
-@pytest.fixture
-def widget(qtbot):
-    made = []
-
-    def make(kind, state):
-        w = make_widget(kind, state)
-        qtbot.addWidget(w)
-        w.resize(700, 600)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        w.stop()
 
 
 def click(qtbot, button):
@@ -37,8 +18,8 @@ def test_the_slider_offers_round_learning_rates_on_a_log_scale():
     assert 0.0042 in round_rates(1e-3, 1e-2, include=0.0042)
 
 
-def test_step_nudges_the_weights_and_the_loss_falls(qtbot, widget):
-    w = widget("neuron", {"seed": 0, "lr": 0.001})
+def test_step_nudges_the_weights_and_the_loss_falls(qtbot, demo_widget):
+    w = demo_widget("neuron", {"seed": 0, "lr": 0.001})
     start = w.result()
     for _ in range(3):
         click(qtbot, w.controls.step_button)
@@ -50,8 +31,8 @@ def test_step_nudges_the_weights_and_the_loss_falls(qtbot, widget):
     assert not w.warning.isVisible()
 
 
-def test_play_at_the_default_learning_rate_learns_42_and_stops_by_itself(qtbot, widget):
-    w = widget("neuron", {"seed": 0, "lr": 0.001})
+def test_play_at_the_default_learning_rate_learns_42_and_stops_by_itself(qtbot, demo_widget):
+    w = demo_widget("neuron", {"seed": 0, "lr": 0.001})
     w.controls.timer.setInterval(5)                 # the same steps, sooner
     click(qtbot, w.controls.play_button)
     assert w.controls.playing() and w.controls.play_button.text() == "Pause"
@@ -60,8 +41,8 @@ def test_play_at_the_default_learning_rate_learns_42_and_stops_by_itself(qtbot, 
     assert "Learned" in w.warning.text() and w.warning.isVisible()
 
 
-def test_a_large_learning_rate_shows_divergence_and_stops_play(qtbot, widget):
-    w = widget("neuron", {"seed": 0, "lr": 0.001})
+def test_a_large_learning_rate_shows_divergence_and_stops_play(qtbot, demo_widget):
+    w = demo_widget("neuron", {"seed": 0, "lr": 0.001})
     slider = w.controls.rate.slider
     slider.setFocus()
     while w.controls.rate.value() < 0.05:          # the user drags the learning rate up
@@ -85,8 +66,8 @@ def test_a_large_learning_rate_shows_divergence_and_stops_play(qtbot, widget):
     assert 40 < w.result()["output"] < 46            # 0.005: from -13 to near 42 in one step
 
 
-def test_the_feature_neuron_learns_live_and_lights_up_only_in_the_middle(qtbot, widget):
-    w = widget("feature_neuron", {"seed": 0, "lr": 0.1})
+def test_the_feature_neuron_learns_live_and_lights_up_only_in_the_middle(qtbot, demo_widget):
+    w = demo_widget("feature_neuron", {"seed": 0, "lr": 0.1})
     assert w.result()["accuracy"] < 0.65
     click(qtbot, w.controls.play_button)
     qtbot.waitUntil(lambda: w.result()["accuracy"] >= 0.99, timeout=20_000)

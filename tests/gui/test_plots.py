@@ -4,7 +4,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QListWidget
 
 from gptviz.gui.gradient_plots import GradientsPanel, is_weight_matrix, layer_group
@@ -372,3 +372,14 @@ def test_ratio_axis_labels_read_as_powers_of_ten(grads):
     axis = panel_plot(grads, "Update : data").getAxis("left")
     labels = axis.logTickStrings([-3.0, np.log10(2e-3), np.log10(3e-3), np.log10(5e-4)], 1, 1)
     assert labels == ["10⁻³", "2·10⁻³", "", "5·10⁻⁴"]
+
+
+def test_a_palette_change_recolours_the_axes(loss_plot, grads):
+    """FollowsPalette: a new palette (light to dark) restyles the plots at once."""
+    for w, plot in ((loss_plot, loss_items(loss_plot)[0]), (grads, panel_plot(grads, "Gradient norm, all"))):
+        palette = w.palette()
+        palette.setColor(QPalette.ColorRole.Base, QColor("#101010"))
+        palette.setColor(QPalette.ColorRole.Text, QColor("#eeeeee"))
+        assert plot.getAxis("left").pen().color().name() != "#eeeeee"
+        w.setPalette(palette)
+        assert plot.getAxis("left").pen().color().name() == "#eeeeee"

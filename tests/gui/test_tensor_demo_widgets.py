@@ -5,25 +5,6 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from gptviz.gui.demo_widgets import make_widget
-
-
-@pytest.fixture
-def widget(qtbot):
-    made = []
-
-    def make(kind, state):
-        w = make_widget(kind, state)
-        qtbot.addWidget(w)
-        w.resize(700, 600)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        w.stop()
-
 
 def torch_message(operation):
     with pytest.raises(RuntimeError) as raised:
@@ -31,8 +12,8 @@ def torch_message(operation):
     return str(raised.value)
 
 
-def test_editing_the_value_updates_shape_ndim_and_dtype(widget):
-    w = widget("tensor", {"text": "1"})
+def test_editing_the_value_updates_shape_ndim_and_dtype(demo_widget):
+    w = demo_widget("tensor", {"text": "1"})
     assert (w.shape_label.text(), w.ndim_label.text().split()[0], w.dtype_label.text()) == \
         ("torch.Size([])", "0", "torch.int64")
     w.editor.setText("[[1.5, 2], [3, 4]]")
@@ -47,14 +28,14 @@ def test_editing_the_value_updates_shape_ndim_and_dtype(widget):
     assert w.code.text() == "x = torch.tensor([[1.5, 2], [3, 4]], dtype=torch.int64)"
 
 
-def test_three_dimensions_draw_a_stack_of_grids(widget):
-    w = widget("tensor", {"text": "[[[1, 2], [3, 4]], [[5, 6], [7, 8]], [[9, 10], [11, 12]]]"})
+def test_three_dimensions_draw_a_stack_of_grids(demo_widget):
+    w = demo_widget("tensor", {"text": "[[[1, 2], [3, 4]], [[5, 6], [7, 8]], [[9, 10], [11, 12]]]"})
     assert [caption for caption, *_ in w.grid.blocks] == ["x[0]", "x[1]", "x[2]"]
     assert w.grid.texts[(2, 1, 0)] == "11"
 
 
-def test_invalid_text_says_why_and_the_widget_stays_up(widget):
-    w = widget("tensor", {"text": "[1, 2, 3]"})
+def test_invalid_text_says_why_and_the_widget_stays_up(demo_widget):
+    w = demo_widget("tensor", {"text": "[1, 2, 3]"})
     w.editor.setText("[1, 2")
     assert w.problem.isVisible() and "not a number" in w.problem.text()
     assert w.shape_label.text() == "—" and w.result()["value"] is None
@@ -65,8 +46,8 @@ def test_invalid_text_says_why_and_the_widget_stays_up(widget):
     assert not w.problem.isVisible() and w.shape_label.text() == "torch.Size([4])"
 
 
-def test_clicking_a_cell_reports_its_index(qtbot, widget):
-    w = widget("tensor", {"text": "[[1, 2, 3], [4, 5, 6]]"})
+def test_clicking_a_cell_reports_its_index(qtbot, demo_widget):
+    w = demo_widget("tensor", {"text": "[[1, 2, 3], [4, 5, 6]]"})
     rect = w.grid.cell_rect((1, 2))
     with qtbot.waitSignal(w.grid.cellClicked) as clicked:
         qtbot.mouseClick(w.grid, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
@@ -74,8 +55,8 @@ def test_clicking_a_cell_reports_its_index(qtbot, widget):
     assert w.grid.cell_rect((5, 5)) is None
 
 
-def test_a_broadcast_mismatch_shows_torchs_own_error(widget):
-    w = widget("broadcast", {"a": "[[1, 2, 3], [4, 5, 6]]", "op": "*", "b": "[1, 2]"})
+def test_a_broadcast_mismatch_shows_torchs_own_error(demo_widget):
+    w = demo_widget("broadcast", {"a": "[[1, 2, 3], [4, 5, 6]]", "op": "*", "b": "[1, 2]"})
     message = torch_message(lambda: torch.tensor([[1, 2, 3], [4, 5, 6]]) * torch.tensor([1, 2]))
     assert w.error_label.isVisible()
     assert w.error_label.text() == f"RuntimeError: {message}"
@@ -88,8 +69,8 @@ def test_a_broadcast_mismatch_shows_torchs_own_error(widget):
     assert w.grids["b"].copies == {(0, 1), (0, 2), (1, 1), (1, 2)}     # the column reused sideways
 
 
-def test_the_operator_and_shapes_only_mode(widget):
-    w = widget("broadcast", {"a": "[1, 2, 3]", "op": "*", "b": "2"})
+def test_the_operator_and_shapes_only_mode(demo_widget):
+    w = demo_widget("broadcast", {"a": "[1, 2, 3]", "op": "*", "b": "2"})
     assert w.result()["result"].tolist() == [2, 4, 6]
     w.op_picker.setCurrentText("+")
     assert w.result()["result"].tolist() == [3, 4, 5]
@@ -107,8 +88,8 @@ def test_the_operator_and_shapes_only_mode(widget):
     assert (w.a_edit.text(), w.b_edit.text()) == ("[1, 2, 3]", "2")
 
 
-def test_the_matmul_widget_spells_out_a_neuron_and_shows_torchs_error(qtbot, widget):
-    w = widget("matmul", {"W": "[[1, 0, 2, -1], [0, 1, 1, 0], [3, -1, 0, 2]]", "x": "[1, 2, 3, 4]"})
+def test_the_matmul_widget_spells_out_a_neuron_and_shows_torchs_error(qtbot, demo_widget):
+    w = demo_widget("matmul", {"W": "[[1, 0, 2, -1], [0, 1, 1, 0], [3, -1, 0, 2]]", "x": "[1, 2, 3, 4]"})
     assert w.result()["y"].tolist() == [3, 5, 9]
     assert w.sum.text().startswith("y[0] = 1·1")
     rect = w.grids["W"].cell_rect((2, 1))
@@ -122,8 +103,8 @@ def test_the_matmul_widget_spells_out_a_neuron_and_shows_torchs_error(qtbot, wid
     assert w.result() == {"y": None, "shape": None}
 
 
-def test_the_layer_shapes_follow_the_sizes(widget):
-    w = widget("layer_shapes", {"neurons": 1000, "inputs": 2000})
+def test_the_layer_shapes_follow_the_sizes(demo_widget):
+    w = demo_widget("layer_shapes", {"neurons": 1000, "inputs": 2000})
     assert w.result() == {"shape": [1000], "multiply_adds": 2_000_000}
     w.spins["batch"].setValue(32)
     assert w.result() == {"shape": [1000, 32], "multiply_adds": 64_000_000}

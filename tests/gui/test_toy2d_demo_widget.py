@@ -4,24 +4,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gptviz.gui.demo_widgets import make_widget
-
 
 @pytest.fixture
-def toy(qtbot):
-    made = []
-
-    def make(state):
-        w = make_widget("toy2d", state)
-        qtbot.addWidget(w)
-        w.resize(700, 600)
-        w.show()
-        qtbot.waitExposed(w)
-        made.append(w)
-        return w
-    yield make
-    for w in made:
-        w.stop()
+def toy(demo_widget):
+    return lambda state: demo_widget("toy2d", state)
 
 
 def test_it_opens_trained_and_steps_on(qtbot, toy):

@@ -70,14 +70,15 @@ def run(qtbot, small_corpus):
 def test_steps_arrive_coalesced_complete_and_as_copies(run, qtbot):
     r, rec = run()
     r.start()
-    qtbot.waitUntil(lambda: len(rec.steps()) >= 300, timeout=30_000)
+    qtbot.waitUntil(lambda: len(rec.steps()) >= 150, timeout=60_000)  # tiny steps: ~3 ms when idle
     r.worker.pause()
     qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
     steps = rec.steps()
     assert steps == list(range(1, len(steps) + 1))  # every step, in order, once
     span = rec.batch_times[-1] - rec.batch_times[0]
     assert len(rec.batches) <= span * 35 + 3  # about display rate (30/s) ...
-    assert len(rec.batches) < len(steps)  # ... not one signal per step
+    if len(steps) > span * 40:  # steps came faster than display rate (not on an overloaded machine)
+        assert len(rec.batches) < len(steps) / 2  # ... so many steps share a signal
     b = rec.batches[0]
     assert isinstance(b, StepBatch) and b.loss.dtype == np.float64
     assert rec.evals and rec.evals[0].step == 0  # the initial evaluation

@@ -5,14 +5,7 @@ import torch
 
 from gptviz.lessons.feature_neuron import BUMP, MIDDLE, WIDTH, FeatureLearning, bump_input, examples
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: torch's thread team only adds waiting (10x slower on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_each_example_has_one_bump_and_the_right_label():

@@ -7,14 +7,7 @@ import torch
 
 from gptviz.lessons.neuron import TargetLearning
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: torch's thread team only adds waiting (10x slower on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_the_loss_falls_below_a_thousandth_within_40_steps_at_the_default_learning_rate():

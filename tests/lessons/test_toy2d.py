@@ -8,14 +8,7 @@ from torch import nn
 from gptviz.lessons.toy2d import GRID, ToyLearning, linear
 from gptviz.lessons.toy_data import DATASETS
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: torch's thread team only adds waiting (10x slower on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("name", list(DATASETS))

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..plot_style import apply_palette, is_palette_change
+from ..plot_style import FollowsPalette, apply_palette
 
 NUMBERS_UP_TO = 10  # print the weight in each cell for maps this small
 SMALL_LABELS_FROM = 16  # smaller character labels for maps larger than this
 
 
-class AttentionMap(QWidget):
+class AttentionMap(FollowsPalette, QWidget):
     def __init__(self, title: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self.weights = np.zeros((0, 0), dtype=np.float32)
@@ -112,8 +112,3 @@ class AttentionMap(QWidget):
 
     def _restyle(self) -> None:
         apply_palette(self, [self.view], [self.plot])
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)

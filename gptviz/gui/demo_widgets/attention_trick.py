@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...lessons import attention_trick
-from ..plot_style import SERIES_COLORS, apply_palette, faded, is_palette_change, prepare_plot
+from ..plot_style import SERIES_COLORS, FollowsPalette, apply_palette, faded, prepare_plot
 from .attention_map import AttentionMap
 from .base import DemoWidget
 from .short_thread import on_short_thread
@@ -50,7 +49,7 @@ def _short(v: float) -> str:
     return str(int(v)) if v == int(v) else f"{v:.1f}".replace("-0.0", "0.0")
 
 
-class AttentionTrickDemo(DemoWidget):
+class AttentionTrickDemo(FollowsPalette, DemoWidget):
     """state: mode ("average", "softmax" or "head"), T (positions, 2–16, default 8),
     seed (for torch.manual_seed, default 1337)."""
 
@@ -170,8 +169,3 @@ class AttentionTrickDemo(DemoWidget):
 
     def _restyle(self) -> None:
         apply_palette(self, [self.plot_view], [self.plot])
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
 from ...lessons.feature_neuron import BUMP, MIDDLE, TEST_EXAMPLES, WIDTH, FeatureLearning, bump_input
-from ..plot_style import SERIES_COLORS, apply_palette, faded, is_palette_change, palette_colors, prepare_plot
-from .base import DemoWidget
+from ..plot_style import SERIES_COLORS, FollowsPalette, apply_palette, faded, palette_colors, prepare_plot
+from .accuracy_plot import AccuracyCurve
 from .short_thread import on_short_thread
-from .train_controls import TrainControls
+from .train_controls import TrainControls, TrainingDemo
 
 PLAY_INTERVAL_MS = 60
 STEPS_PER_TICK = 2
 LR_RANGE = (1e-3, 10.0)
 
 
-class FeatureNeuronDemo(DemoWidget):
+class FeatureNeuronDemo(FollowsPalette, TrainingDemo):
     """state: seed (0), lr (0.1), batch (32), steps (trained on open, 0), probe (bump start, 45)."""
 
     def __init__(self, state: dict, host=None, parent=None):
@@ -47,13 +47,7 @@ class FeatureNeuronDemo(DemoWidget):
         self.graphics.ci.layout.setRowStretchFactor(2, 1)
         for plot in (self.accuracy_plot, self.weight_plot):
             prepare_plot(plot, many_points=False)
-        self.accuracy_plot.setLabel("bottom", "step")
-        self.accuracy_plot.setYRange(0.0, 1.05, padding=0)
-        self.accuracy_plot.getViewBox().setMouseEnabled(y=False)
-        self.accuracy_plot.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
-        self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(SERIES_COLORS[2], width=1))
-        self.accuracy_now = self.accuracy_plot.plot(pen=None, symbol="o", symbolSize=6,
-                                                    symbolBrush=SERIES_COLORS[2], symbolPen=None)
+        self.accuracy = AccuracyCurve(self.accuracy_plot)
         self.middle = pg.LinearRegionItem((MIDDLE[0] - 0.5, MIDDLE[1] - 0.5), movable=False,
                                           brush=faded(SERIES_COLORS[2], 40), pen=pg.mkPen(None))
         self.weight_plot.addItem(self.middle)
@@ -129,23 +123,13 @@ class FeatureNeuronDemo(DemoWidget):
         self.shown = on_short_thread(work)
         self._show()
 
-    def reset(self) -> None:
-        self.controls.pause()
-        self._start(self.controls.rate.value())
-
-    def _set_lr(self, lr: float) -> None:
-        self.learning.lr = lr
-
     # -- drawing -----------------------------------------------------------------------
 
     def _show(self) -> None:
         s = self.shown
         loss = "" if s["loss"] is None else f"   ·   loss on the last batch {s['loss']:.3f}"
         self.status.setText(f"step {s['steps']}   ·   accuracy {100 * s['accuracy']:.1f} %{loss}")
-        accuracies = np.asarray(self.learning.accuracies, dtype=np.float64)
-        self.accuracy_curve.setData(np.arange(len(accuracies), dtype=np.float64), accuracies)
-        self.accuracy_now.setData([len(accuracies) - 1.0], accuracies[-1:])
-        self.accuracy_plot.setXRange(0, max(10, len(accuracies) - 1), padding=0.02)
+        self.accuracy.show(self.learning.accuracies)
         self.bars.setOpts(height=np.asarray(s["w"]))
         self.weight_plot.setTitle(f"The 100 weights (bias {s['b']:.3g}); shaded: the middle",
                                   color=palette_colors(self)[1].name())
@@ -172,17 +156,9 @@ class FeatureNeuronDemo(DemoWidget):
     def _restyle(self) -> None:
         apply_palette(self, [self.graphics], [self.accuracy_plot, self.weight_plot, self.input_plot])
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)
-
     # -- the demo API ------------------------------------------------------------------
 
     def result(self) -> dict:
         """accuracy (on the test set), w, b and the probe's output, as the step's code computes them."""
         s = self.shown
         return {"accuracy": s["accuracy"], "w": list(s["w"]), "b": s["b"], "probe": s["probe"]}
-
-    def stop(self) -> None:
-        self.controls.pause()

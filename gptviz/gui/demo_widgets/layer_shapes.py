@@ -6,10 +6,10 @@ Only sizes are involved, no tensors: a layer of 1000 × 2000 is drawn without co
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
-from ..plot_style import SERIES_COLORS
+from ..plot_style import SERIES_COLORS, faded, palette_colors
 from .base import DemoWidget
 from .tensor import monospace_label
 
@@ -53,10 +53,8 @@ class LayerShapesDrawing(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
-        fill = QColor(text)
-        fill.setAlpha(25)
+        _, text = palette_colors(self)
+        fill = faded(text, 25)
         rects = self.rects()
         metrics = QFontMetricsF(self.font())
         labels = {"W": (f"W  {self.neurons:,} × {self.inputs:,}", "weights: a row per neuron"),
@@ -78,8 +76,7 @@ class LayerShapesDrawing(QWidget):
         # one neuron (the middle one): its row of W, times the input, gives one number of y
         row_h = max(3.0, W.height() / max(self.neurons, 1))
         row_top = W.top() + (self.neurons // 2) * W.height() / max(self.neurons, 1)
-        band = QColor(ROW_COLOR)
-        band.setAlpha(170)
+        band = faded(ROW_COLOR, 170)
         painter.fillRect(QRectF(W.left(), row_top, W.width(), row_h), band)
         painter.fillRect(QRectF(y.left(), row_top, y.width(), row_h), band)
         painter.setPen(ROW_COLOR)

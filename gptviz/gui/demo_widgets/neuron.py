@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from ...lessons.neuron import TARGET, TargetLearning
-from ..plot_style import SERIES_COLORS, apply_palette, is_palette_change, palette_colors, prepare_plot
-from .base import DemoWidget
+from ..plot_style import SERIES_COLORS, FollowsPalette, apply_palette, palette_colors, prepare_plot
 from .short_thread import on_short_thread
-from .train_controls import TrainControls
+from .train_controls import TrainControls, TrainingDemo
 
 PLAY_INTERVAL_MS = 120     # ~8 steps a second: slow enough to watch each one
 LR_RANGE = (1e-4, 0.1)
@@ -30,7 +28,7 @@ def finite_or_zero(values: list[float]) -> np.ndarray:
     return np.where(np.isfinite(a), a, 0.0)
 
 
-class NeuronDemo(DemoWidget):
+class NeuronDemo(FollowsPalette, TrainingDemo):
     """state: seed (0), lr (0.001), steps (trained on open, 0), target (42)."""
 
     def __init__(self, state: dict, host=None, parent=None):
@@ -105,14 +103,6 @@ class NeuronDemo(DemoWidget):
         if self.learning.loss < LEARNED:
             self.controls.pause()
 
-    def reset(self) -> None:
-        self.controls.pause()
-        self._start(self.controls.rate.value())
-
-    def _set_lr(self, lr: float) -> None:
-        """A new learning rate applies from the next step on; Reset starts over with it."""
-        self.learning.lr = lr
-
     # -- drawing -----------------------------------------------------------------------
 
     def _show(self) -> None:
@@ -148,11 +138,6 @@ class NeuronDemo(DemoWidget):
     def _restyle(self) -> None:
         apply_palette(self, [self.graphics], [self.loss_plot, self.weight_plot])
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)
-
     # -- the demo API ------------------------------------------------------------------
 
     def result(self) -> dict:
@@ -160,7 +145,3 @@ class NeuronDemo(DemoWidget):
         s = self.shown
         return {"output": s["output"], "loss": s["loss"], "losses": list(s["losses"]),
                 "w": list(s["w"]), "b": s["b"]}
-
-    def stop(self) -> None:
-        self.controls.pause()
-

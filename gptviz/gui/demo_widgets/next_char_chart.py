@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ...lessons.next_char import NextChar
 from ...lessons.tiny_gpt import shown
-from ..plot_style import SERIES_COLORS, apply_palette, is_palette_change, prepare_plot
+from ..plot_style import SERIES_COLORS, FollowsPalette, apply_palette, prepare_plot
 
 BAR, SAMPLED = SERIES_COLORS[0], SERIES_COLORS[1]
 
 
-class NextCharChart(QWidget):
+class NextCharChart(FollowsPalette, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.view = pg.GraphicsLayoutWidget()
@@ -76,8 +76,3 @@ class NextCharChart(QWidget):
 
     def _restyle(self) -> None:
         apply_palette(self, [self.view], [self.plot])
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)

@@ -4,22 +4,16 @@ stretched sizes in orange ("1→3"), a mismatch in red, and the result shape und
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontDatabase, QFontMetricsF, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontDatabase, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...lessons.broadcasting import MISMATCH, Alignment, shape_text
-from ..plot_style import SERIES_COLORS
+from ..plot_style import SERIES_COLORS, faded, palette_colors
 
 STRETCH_COLOR = QColor(SERIES_COLORS[1])     # orange
 MISMATCH_COLOR = QColor(SERIES_COLORS[3])    # red
 RESULT_COLOR = QColor(SERIES_COLORS[2])      # green
 MARGIN, ROW_GAP, HEADER = 6.0, 6.0, 18.0
-
-
-def _alpha(colour: QColor, alpha: int) -> QColor:
-    c = QColor(colour)
-    c.setAlpha(alpha)
-    return c
 
 
 class ShapeAlignment(QWidget):
@@ -86,10 +80,8 @@ class ShapeAlignment(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
-        base = palette.color(QPalette.ColorRole.Base)
-        faded = _alpha(text, 120)
+        base, text = palette_colors(self)
+        dim = faded(text, 120)
         painter.setFont(self.font_)
         rows = self.rows()
         if not rows:
@@ -99,13 +91,13 @@ class ShapeAlignment(QWidget):
         small = painter.font()
         small.setPointSizeF(small.pointSizeF() * 0.75)
         painter.setFont(small)
-        painter.setPen(faded)
+        painter.setPen(dim)
         for c in range(columns):
             painter.drawText(QRectF(x0 + c * self.cell_w, MARGIN, self.cell_w, HEADER),
                              Qt.AlignmentFlag.AlignCenter, f"dim {c - columns}")
         painter.setFont(self.font_)
-        fills = {"": base, "none": base, "stretched": _alpha(STRETCH_COLOR, 90),
-                 "mismatch": _alpha(MISMATCH_COLOR, 110), "result": _alpha(RESULT_COLOR, 45)}
+        fills = {"": base, "none": base, "stretched": faded(STRETCH_COLOR, 90),
+                 "mismatch": faded(MISMATCH_COLOR, 110), "result": faded(RESULT_COLOR, 45)}
         for r, (label, cells, kinds) in enumerate(rows):
             y = MARGIN + HEADER + r * (self.cell_h + ROW_GAP) + (ROW_GAP if r == 2 else 0)
             painter.setPen(text)
@@ -114,10 +106,10 @@ class ShapeAlignment(QWidget):
             for c, (cell, kind) in enumerate(zip(cells, kinds)):
                 rect = QRectF(x0 + c * self.cell_w + 2, y, self.cell_w - 4, self.cell_h)
                 painter.setBrush(fills[kind])
-                painter.setPen(QPen(_alpha(text, 60 if kind == "none" else 110), 1,
+                painter.setPen(QPen(faded(text, 60 if kind == "none" else 110), 1,
                                     Qt.PenStyle.DashLine if kind == "none" else Qt.PenStyle.SolidLine))
                 painter.drawRoundedRect(rect, 4, 4)
-                painter.setPen(faded if kind == "none" else text)
+                painter.setPen(dim if kind == "none" else text)
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, cell)
         self._paint_legend(painter, text, MARGIN + HEADER + 3 * (self.cell_h + ROW_GAP) + ROW_GAP)
 
@@ -128,7 +120,7 @@ class ShapeAlignment(QWidget):
         for colour, words in ((STRETCH_COLOR, "stretched: size 1 (or no dimension, ·) reused"),
                               (MISMATCH_COLOR, "mismatch: different sizes, neither is 1")):
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(_alpha(colour, 110))
+            painter.setBrush(faded(colour, 110))
             painter.drawRoundedRect(QRectF(x, y + 3, 12, 12), 2, 2)
             painter.setPen(text)
             painter.drawText(QRectF(x + 16, y, metrics.horizontalAdvance(words) + 4, metrics.height() + 4),

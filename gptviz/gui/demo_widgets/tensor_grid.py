@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QPainter,
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...lessons.tensors import element_text
+from ..plot_style import faded, palette_colors
 
 MAX_CELLS = 600          # beyond this the numbers would be unreadable: say so instead
 MARGIN, GAP, INDEX_SPACE = 6.0, 14.0, 18.0
@@ -137,23 +138,16 @@ class TensorGrid(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.Text)
-        base = palette.color(QPalette.ColorRole.Base)
-        accent = palette.color(QPalette.ColorRole.Highlight)
-        faded_text = QColor(text)
-        faded_text.setAlpha(110)
-        border = QColor(text)
-        border.setAlpha(90)
+        base, text = palette_colors(self)
+        faded_text = faded(text, 110)
+        border = faded(text, 90)
         if self.message:
             painter.setPen(faded_text)
             painter.drawText(QRectF(self.rect()).adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.message)
             return
-        highlight_fill = QColor(accent)
-        highlight_fill.setAlpha(90)
-        copy_fill = QColor(text)
-        copy_fill.setAlpha(18)
+        highlight_fill = faded(self.palette().color(QPalette.ColorRole.Highlight), 90)
+        copy_fill = faded(text, 18)
         painter.setFont(self.font_)
         for index, rect in self._cells():
             copy = index in self.copies

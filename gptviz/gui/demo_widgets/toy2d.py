@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from ...lessons.toy2d import ACTIVATIONS, ToyLearning
 from ...lessons.toy_data import DATASETS
-from ..plot_style import SERIES_COLORS, apply_palette, is_palette_change, palette_colors, prepare_plot
-from .base import DemoWidget
+from ..plot_style import SERIES_COLORS, FollowsPalette, apply_palette, palette_colors, prepare_plot
+from .accuracy_plot import AccuracyCurve
 from .short_thread import on_short_thread
-from .train_controls import TrainControls
+from .train_controls import TrainControls, TrainingDemo
 
 PLAY_INTERVAL_MS = 50
 STEPS_PER_TICK = 4
@@ -53,7 +53,7 @@ def describe(hidden: list[int]) -> str:
     return " → ".join(str(n) for n in [2, *hidden, 1])
 
 
-class Toy2DDemo(DemoWidget):
+class Toy2DDemo(FollowsPalette, TrainingDemo):
     """state: dataset ("moons"), hidden ([16, 16]: widths of the hidden layers, [] for none),
     activation ("tanh" or "relu"), lr (0.03), seed (0), points (per class, 100),
     steps (trained on open, 0)."""
@@ -108,13 +108,7 @@ class Toy2DDemo(DemoWidget):
         self.region_plot.addItem(self.image)
         self.scatter = pg.ScatterPlotItem(size=6)
         self.region_plot.addItem(self.scatter)
-        self.accuracy_plot.setLabel("bottom", "step")
-        self.accuracy_plot.setYRange(0.0, 1.05, padding=0)
-        self.accuracy_plot.getViewBox().setMouseEnabled(y=False)
-        self.accuracy_plot.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
-        self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(SERIES_COLORS[2], width=1))
-        self.accuracy_now = self.accuracy_plot.plot(pen=None, symbol="o", symbolSize=6,
-                                                    symbolBrush=SERIES_COLORS[2], symbolPen=None)
+        self.accuracy = AccuracyCurve(self.accuracy_plot)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -190,10 +184,7 @@ class Toy2DDemo(DemoWidget):
         x0, x1, y0, y1 = s["extent"]
         self.image.setImage(s["region"], levels=(0.0, 1.0), autoLevels=False)
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        accuracies = np.asarray(self.learning.accuracies, dtype=np.float64)
-        self.accuracy_curve.setData(np.arange(len(accuracies), dtype=np.float64), accuracies)
-        self.accuracy_now.setData([len(accuracies) - 1.0], accuracies[-1:])
-        self.accuracy_plot.setXRange(0, max(10, len(accuracies) - 1), padding=0.02)
+        self.accuracy.show(self.learning.accuracies)
 
     def _restyle(self) -> None:
         bg, _ = palette_colors(self)
@@ -202,16 +193,8 @@ class Toy2DDemo(DemoWidget):
         if hasattr(self, "labels"):
             self._show_points()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self._restyle()
-        super().changeEvent(event)
-
     # -- the demo API ------------------------------------------------------------------
 
     def result(self) -> dict:
         """accuracy and loss on all the points, now: as the step's code computes them."""
         return {"accuracy": self.shown["accuracy"], "loss": self.shown["loss"]}
-
-    def stop(self) -> None:
-        self.controls.pause()

@@ -1,4 +1,5 @@
-"""Step / Play / Reset and a learning-rate slider, shared by the demos that train something.
+"""Step / Play / Reset and a learning-rate slider, shared by the demos that train something,
+and `TrainingDemo`, what those demos do with them alike.
 
 The slider moves over round learning rates on a log scale (1, 2, 3, 5, 7 in each decade):
 learning rates that matter differ by factors of ten, and a learner should read "0.003", not
@@ -12,6 +13,8 @@ import math
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+from .base import DemoWidget
 
 MANTISSAS = (1, 2, 3, 5, 7)
 
@@ -139,3 +142,23 @@ class TrainControls(QWidget):
             self.pause()
         self.step_button.setEnabled(can and not self.playing())
         self.play_button.setEnabled(can)
+
+
+class TrainingDemo(DemoWidget):
+    """A demo that trains something with `self.controls` (TrainControls with a learning-rate
+    slider). A subclass sets `self.controls`, keeps what trains in `self.learning` (with an
+    `lr`) and defines `_start(lr)`, which makes a fresh `self.learning`."""
+
+    controls: TrainControls
+
+    def reset(self) -> None:
+        """Pause, and start over with the learning rate chosen now."""
+        self.controls.pause()
+        self._start(self.controls.rate.value())
+
+    def _set_lr(self, lr: float) -> None:
+        """A new learning rate applies from the next step on; Reset starts over with it."""
+        self.learning.lr = lr
+
+    def stop(self) -> None:
+        self.controls.pause()

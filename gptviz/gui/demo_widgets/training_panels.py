@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -27,13 +27,13 @@ from ...config import preset
 from ...lessons import first_steps, tiny_gpt
 from ...lessons.preview_run import PreviewRun
 from ...lessons.training_preset import SHOWN_SETTINGS, lr_schedule
-from ..plot_style import SERIES_COLORS, apply_palette, is_palette_change, palette_colors, prepare_plot
+from ..plot_style import SERIES_COLORS, FollowsPalette, apply_palette, palette_colors, prepare_plot
 from .short_thread import on_short_thread
 
 SAMPLE_PROMPT, SAMPLE_CHARS, SAMPLE_SEED = "To be", 60, 42
 
 
-class Panel(QWidget):
+class Panel(FollowsPalette, QWidget):
     """A caption above one or more plots, coloured like the rest of the window."""
 
     uses_preview = False  # whether a preview run of the tiny preset adds to this panel
@@ -74,13 +74,8 @@ class Panel(QWidget):
     def result(self) -> dict:
         return {}
 
-    def restyle(self) -> None:
+    def _restyle(self) -> None:
         apply_palette(self, self.views, self.plots)
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
-        if is_palette_change(event):
-            self.restyle()
-        super().changeEvent(event)
 
 
 class OverviewPanel(Panel):
@@ -220,14 +215,14 @@ class GradientsPanel(Panel):
         self.tabs.setTabEnabled(1, False)
         self.tabs.setTabToolTip(1, "Train the tiny preset (the button below) to fill this in.")
         self.layout_.addWidget(self.tabs, 1)
-        self.restyle()
+        self._restyle()
         self.caption.setText(f"The untrained tiny GPT on \"{tiny_gpt.SENTENCE}\": "
                              f"loss {self.grads.loss:.3f}, "
                              f"global gradient norm {self.grads.total:.3f}. The training view clips it to "
                              "1.0 (the dashed line there) so no single step can move the weights too far.")
 
-    def restyle(self) -> None:
-        super().restyle()
+    def _restyle(self) -> None:
+        super()._restyle()
         _, fg = palette_colors(self)
         for label in getattr(self, "labels", []):
             label.setColor(fg)
