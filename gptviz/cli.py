@@ -1,4 +1,4 @@
-"""The `gptviz` command: `train` and `sample` without a window; no subcommand opens one."""
+"""The `gptviz` command: `train`, `sample` and `export` without a window; no subcommand opens one."""
 
 from __future__ import annotations
 
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also compute per-parameter diagnostics every N steps (0: never)")
     train.add_argument("--sample-chars", type=int, default=200, metavar="N",
                        help="characters of sample printed at the end (0: none)")
+    train.add_argument("--sample-every", type=int, default=0, metavar="N",
+                       help="also draw a sample every N steps into DIR/samples.jsonl (0: only the last)")
 
     sample = sub.add_parser("sample", help="stream text from a trained checkpoint")
     sample.add_argument("--checkpoint", required=True, metavar="DIR",
@@ -87,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--max-new-tokens", type=int, default=500)
     sample.add_argument("--seed", type=int, default=None)
     sample.add_argument("--device", default="cpu")
+
+    export = sub.add_parser("export", help="write a run's metrics as CSV or TensorBoard event files",
+                            description="Export a run directory (from `gptviz train` or the window).")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="the run directory (with metrics.jsonl)")
+    export.add_argument("--csv", metavar="FILE", help="write the metrics, every column, to a CSV file")
+    export.add_argument("--tensorboard", metavar="DIR",
+                        help="write TensorBoard event files (scalars and samples) into DIR; "
+                        "needs pip install 'gptviz[tensorboard]'")
 
     demo = sub.add_parser("demo", help="open the window at a step-through demo",
                           description="Open the window at a demo (from `1 + 1` to a GPT).")
@@ -137,6 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .checkpoint import FILENAME, load_checkpoint, restore_trainer, save_checkpoint
     from .runlog import MetricsLog, write_config
+    from .samplelog import append_sample, sample_row, trim_samples
     from .sampler import Sampler
     from .trainer import NonFiniteError, Trainer
 
@@ -152,6 +163,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         corpus = load_corpus(corpus_path)
         trainer = restore_trainer(ckpt, corpus, config, device=args.device)
         log = MetricsLog(out, resume_step=trainer.step_count)
+        trim_samples(out, trainer.step_count)
     else:
         if (out / FILENAME).exists() and not args.force:
             raise CLIError(f"{out} already holds a run; continue it with --resume, "
@@ -160,6 +172,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         corpus = load_corpus(args.corpus)
         trainer = Trainer(config, corpus, device=args.device)
         log = MetricsLog(out)
+        trim_samples(out, None)
     write_config(out, {**config.to_dict(), "corpus": corpus.name})
     params = trainer.model.num_params()
     print(f"gptviz: training {params / 1e6:.2f}M parameters on {corpus.name} "
@@ -175,6 +188,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         last_val = ev.val_loss
         log.write(ev.row())
         save_checkpoint(out, trainer)
+
+    def sample(seed: int) -> str:
+        """Draw a sample (from its own generator: the run is unchanged) into samples.jsonl."""
+        n = args.sample_chars
+        text = Sampler(trainer.model, corpus.tokenizer, trainer.device).sample(max_new_tokens=n, seed=seed)
+        append_sample(out, sample_row(trainer.step_count, last_val, "", text, temperature=1.0, top_k=None,
+                                      top_p=None, max_new_tokens=n, seed=seed))
+        return text
 
     # Ctrl+C only raises a flag, read between steps, so a checkpoint never holds half a step.
     interrupted = []
@@ -195,6 +216,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                                 tok_s=f"{m.tokens_per_sec:,.0f}", refresh=False)
                 if trainer.step_count % config.eval_interval == 0 or trainer.done:
                     evaluate()
+                if (args.sample_every > 0 and args.sample_chars > 0 and not trainer.done
+                        and trainer.step_count % args.sample_every == 0):
+                    sample(config.seed + trainer.step_count)  # the window's seeds
         except NonFiniteError as e:
             save_checkpoint(out, trainer)
             print(f"\ngptviz: {e}\nThe last good state (step {trainer.step_count}) is saved in "
@@ -211,9 +235,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if status == 0:
         print(f"gptviz: done at step {trainer.step_count}, val loss {last_val:.4f}", file=sys.stderr)
         if args.sample_chars > 0:
-            text = Sampler(trainer.model, corpus.tokenizer, trainer.device).sample(
-                max_new_tokens=args.sample_chars, seed=config.seed)
-            print(text)
+            print(sample(config.seed))
     return status
 
 
@@ -272,6 +294,20 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_csv, export_tensorboard
+    if not (args.csv or args.tensorboard):
+        raise CLIError("export: say what to write: --csv FILE and/or --tensorboard DIR", 2)
+    if args.csv:
+        n = export_csv(args.run_dir, args.csv)
+        print(f"gptviz: wrote {n} steps to {args.csv}", file=sys.stderr)
+    if args.tensorboard:
+        n = export_tensorboard(args.run_dir, args.tensorboard)
+        print(f"gptviz: wrote {n} TensorBoard events to {args.tensorboard} "
+              f"(view them with: tensorboard --logdir {args.tensorboard})", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demos import DemoError, all_demos, find_demo
     try:
@@ -298,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
     from .corpus import CorpusError
     from .default_corpus import DownloadError
+    from .export import ExportError
+    from .runs import RunError
     from .sampler import SamplingError
     from .trainer import TrainingError
 
@@ -313,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_graph(args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "export":
+            return cmd_export(args)
         return cmd_window(args, argv)
     except ConfigError as e:
         print(f"gptviz: invalid setting: {e}", file=sys.stderr)
@@ -320,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as e:
         print(f"gptviz: {e}", file=sys.stderr)
         return e.status
-    except (CorpusError, CheckpointError, DownloadError, SamplingError, TrainingError) as e:
+    except (CorpusError, CheckpointError, DownloadError, SamplingError, TrainingError, RunError,
+            ExportError) as e:
         print(f"gptviz: {e}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `gptviz sample ... | head`

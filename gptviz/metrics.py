@@ -38,11 +38,16 @@ class StepMetrics:
     grad_norms: dict[str, float] = field(default_factory=dict)
     update_ratios: dict[str, float] = field(default_factory=dict)  # std(Δparam) / std(param)
     histograms: dict[str, Histogram] = field(default_factory=dict)  # of the gradients
+    activations: dict = field(default_factory=dict)  # site -> activations.ActivationStats
+    time: float | None = None  # seconds in optimizer steps since the run started (Trainer.elapsed)
 
     def row(self) -> dict:
-        """The line written to metrics.jsonl for this step."""
-        return {"step": self.step, "loss": self.loss, "lr": self.lr,
-                "grad_norm": self.grad_norm, "tokens_per_sec": self.tokens_per_sec}
+        """The line written to metrics.jsonl for this step (`time` only when known)."""
+        row = {"step": self.step, "loss": self.loss, "lr": self.lr,
+               "grad_norm": self.grad_norm, "tokens_per_sec": self.tokens_per_sec}
+        if self.time is not None:
+            row["time"] = self.time
+        return row
 
 
 @dataclass
@@ -53,6 +58,17 @@ class EvalMetrics:
 
     def row(self) -> dict:
         return {"step": self.step, "train_loss": self.train_loss, "val_loss": self.val_loss}
+
+
+def is_weight_matrix(name: str) -> bool:
+    """Whether a parameter's update:data ratio is worth watching (guessed from its name).
+
+    Like the lecture, only weight matrices: biases start at zero and LayerNorm gains at
+    one, so their std(p) is ~0 and their ratio is noise.
+    """
+    module, _, kind = name.rpartition(".")
+    last = module.rpartition(".")[2]
+    return kind == "weight" and not last.startswith("ln") and "norm" not in last
 
 
 def named_trainable(model: torch.nn.Module) -> list[tuple[str, torch.Tensor]]:

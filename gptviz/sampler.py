@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import torch
 import torch.nn.functional as F
 
+from .next_char_probs import CharChoice
 from .tokenizer import CharTokenizer, TokenizerError
 
 
@@ -62,11 +63,20 @@ class Sampler:
         if max_new_tokens < 0:
             raise SamplingError(f"max_new_tokens must not be negative, got {max_new_tokens}")
 
-    @torch.no_grad()
     def stream(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 1.0,
                top_k: int | None = None, top_p: float | None = None,
                seed: int | None = None) -> Iterator[str]:
         """Yield generated characters one by one. temperature 0 means greedy."""
+        for ch, _ in self.stream_choices(prompt, max_new_tokens, temperature, top_k, top_p, seed):
+            yield ch
+
+    @torch.no_grad()
+    def stream_choices(self, prompt: str = "", max_new_tokens: int = 500, temperature: float = 1.0,
+                       top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+                       keep: int = 0) -> Iterator[tuple[str, CharChoice | None]]:
+        """Like `stream`, each character with the record of what it was drawn from (the top
+        `keep` characters, see next_char_probs.py), or None with keep=0. The same seed draws
+        the same text either way."""
         self.validate(prompt, temperature, top_k, top_p, max_new_tokens)
         if not prompt:
             prompt = "\n" if "\n" in self.tokenizer.stoi else self.tokenizer.chars[0]
@@ -79,13 +89,17 @@ class Sampler:
         try:
             for _ in range(max_new_tokens):
                 logits = self.model(idx[:, -block:])[0][:, -1, :]
+                probs = None
                 if temperature == 0:
                     nxt = logits.argmax(dim=-1, keepdim=True)
                 else:
-                    logits = filter_logits(logits / temperature, top_k, top_p)
-                    nxt = torch.multinomial(F.softmax(logits, dim=-1), 1, generator=gen)
+                    probs = F.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)
+                    nxt = torch.multinomial(probs, 1, generator=gen)
                 idx = torch.cat((idx[:, -(block - 1):] if block > 1 else idx[:, :0], nxt), dim=1)
-                yield self.tokenizer.chars[int(nxt)]
+                choice = None
+                if keep:
+                    choice = CharChoice(logits[0], None if probs is None else probs[0], nxt[0, 0], keep)
+                yield self.tokenizer.chars[int(nxt)], choice
         finally:
             self.model.train(was_training)
 

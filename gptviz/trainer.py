@@ -23,6 +23,7 @@ from contextlib import contextmanager, nullcontext
 import torch
 
 from . import metrics as M
+from .activations import ActivationProbe
 from .config import TrainConfig
 from .corpus import Corpus
 from .model import build_model
@@ -114,10 +115,12 @@ class Trainer:
         self.optimizers = build_optimizers(self.model, config, self.device.type)
         self.named = M.named_trainable(self.model)
         self.step_count = 0  # optimizer steps completed
+        self.elapsed = 0.0  # seconds spent in completed steps: metrics' `time` (no pauses, evals)
         self.batch_rng = torch.Generator().manual_seed(config.seed)
         self.dropout_rng_state = torch.get_rng_state()
         self.tokens_per_step = config.batch_size * config.block_size
         self._stop_points: StopPoints | None = None  # hooked in on first use
+        self._activations: ActivationProbe | None = None  # made on the first diagnostics
 
     # -- one step -------------------------------------------------------------------------
     def lr(self, step: int | None = None) -> float:
@@ -127,7 +130,8 @@ class Trainer:
     def step(self, diagnostics: bool = False,
              should_stop: Callable[[], bool] | None = None) -> M.StepMetrics:
         """One optimizer step. With diagnostics, also per-parameter grad norms,
-        update:data ratios and gradient histograms (they cost extra time).
+        update:data ratios, gradient histograms and the forward pass's activation
+        statistics (activations.py); they cost extra time.
 
         should_stop (thread-safe, cheap) is asked all through the forward and backward
         pass; when it returns True the step is abandoned with StepInterrupted and the
@@ -144,7 +148,8 @@ class Trainer:
         torch.set_rng_state(self.dropout_rng_state)
         try:
             with self._watch(should_stop):
-                _, loss = self.model(x, y)
+                with self._recording(diagnostics) as activations:  # hooks only when diagnosing
+                    _, loss = self.model(x, y)
                 loss.backward()
         except StepInterrupted:
             self._zero_grad()
@@ -154,6 +159,7 @@ class Trainer:
         if diagnostics:  # of the raw gradients, before clipping scales them
             extra["grad_norms"] = M.grad_norms(self.named)
             extra["histograms"] = M.grad_histograms(self.named)
+            extra["activations"] = dict(activations)
         clip = cfg.grad_clip if cfg.grad_clip > 0 else math.inf
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
         loss_value = loss.item()
@@ -177,9 +183,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
+        self.elapsed += dt
         return M.StepMetrics(step=self.step_count, loss=loss_value, lr=cfg.lr * multiplier,
                              grad_norm=grad_norm, tokens_per_sec=self.tokens_per_step / dt,
-                             dt=dt, **extra)
+                             dt=dt, time=self.elapsed, **extra)
 
     def _watch(self, should_stop: Callable[[], bool] | None):
         """A context in which should_stop is asked inside the model (nothing if None)."""
@@ -188,6 +195,14 @@ class Trainer:
         if self._stop_points is None:
             self._stop_points = StopPoints(self.model)
         return self._stop_points.watching(should_stop)
+
+    def _recording(self, diagnostics: bool):
+        """Activation statistics of this forward pass (see activations.py) when diagnosing."""
+        if not diagnostics:
+            return nullcontext({})
+        if self._activations is None:
+            self._activations = ActivationProbe(self.model)
+        return self._activations.recording()
 
     def _snapshot(self) -> dict:
         """What a step changes before its update: learning rates and random streams."""
@@ -287,6 +302,7 @@ class Trainer:
             "step": self.step_count,
             "batch_rng": self.batch_rng.get_state(),
             "dropout_rng": self.dropout_rng_state,
+            "elapsed": self.elapsed,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -298,3 +314,4 @@ class Trainer:
         self.step_count = int(state["step"])
         self.batch_rng.set_state(state["batch_rng"])
         self.dropout_rng_state = state["dropout_rng"]
+        self.elapsed = float(state.get("elapsed", 0.0))  # absent in older checkpoints

@@ -36,10 +36,12 @@ def test_resume_continues_the_loss_curve_exactly(tmp_path, small_corpus, optimiz
     first = Trainer(config, small_corpus)
     losses = [first.step().loss for _ in range(6)]
     save_checkpoint(tmp_path, first)
+    first_elapsed = first.elapsed
     del first
     torch.manual_seed(999)  # whatever happened in between must not matter
     resumed = restore_trainer(load_checkpoint(tmp_path), small_corpus)
     assert resumed.step_count == 6
+    assert resumed.elapsed == first_elapsed  # the run's clock goes on from the checkpoint
     losses += [resumed.step().loss for _ in range(6)]
     assert losses == expected
 
@@ -49,7 +51,16 @@ def test_checkpoint_holds_everything(saved):
     ckpt = load_checkpoint(path.parent)  # a run directory works too
     assert ckpt.step == 5 and ckpt.config == trainer.config
     assert ckpt.chars == trainer.corpus.tokenizer.chars
-    assert set(ckpt.state) == {"model", "optimizers", "step", "batch_rng", "dropout_rng"}
+    assert set(ckpt.state) == {"model", "optimizers", "step", "batch_rng", "dropout_rng", "elapsed"}
+    assert ckpt.state["elapsed"] == trainer.elapsed > 0  # the run's clock (metrics' `time`) resumes
+
+
+def test_checkpoints_from_before_the_run_clock_still_load(saved, small_corpus):
+    path, _ = saved
+    ckpt = load_checkpoint(path)
+    del ckpt.state["elapsed"]
+    resumed = restore_trainer(ckpt, small_corpus)
+    assert resumed.elapsed == 0.0 and resumed.step().time > 0
 
 
 def test_sampling_from_a_checkpoint_without_a_corpus(saved):

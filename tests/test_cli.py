@@ -20,7 +20,7 @@ def gptviz(*args, cwd=None, timeout=120):
 def run_dir(tmp_path_factory, shakespeare_path):
     out = tmp_path_factory.mktemp("run")
     r = gptviz("train", "--preset", "tiny", "--corpus", shakespeare_path, "--out", out,
-               "--max-iters", 40, "--sample-chars", 50)
+               "--max-iters", 40, "--sample-chars", 50, "--sample-every", 15)
     assert r.returncode == 0, r.stderr
     return out, r
 
@@ -31,7 +31,9 @@ def test_train_writes_metrics_checkpoint_and_config(run_dir):
     train = [row for row in rows if "loss" in row]
     evals = [row for row in rows if "val_loss" in row]
     assert [row["step"] for row in train] == list(range(1, 41))
-    assert all(set(row) == {"step", "loss", "lr", "grad_norm", "tokens_per_sec"} for row in train)
+    assert all(list(row) == ["step", "loss", "lr", "grad_norm", "tokens_per_sec", "time"] for row in train)
+    times = [row["time"] for row in train]  # seconds spent in steps so far
+    assert times[0] > 0 and all(b > a for a, b in zip(times, times[1:]))
     assert [row["step"] for row in evals] == [0, 20, 40]
     assert all(set(row) == {"step", "train_loss", "val_loss"} for row in evals)
     assert evals[-1]["val_loss"] < evals[0]["val_loss"]
@@ -40,6 +42,19 @@ def test_train_writes_metrics_checkpoint_and_config(run_dir):
     assert "done at step 40" in r.stderr
     assert "loss=" in r.stderr and "tok_s=" in r.stderr  # the progress bar
     assert len(r.stdout.rstrip("\n")) >= 40  # the closing sample
+
+
+def test_train_keeps_its_samples_in_the_run_directory(run_dir):
+    from gptviz.samplelog import read_samples
+    out, r = run_dir
+    samples = read_samples(out / "samples.jsonl")
+    assert [s["step"] for s in samples] == [15, 30, 40]  # --sample-every 15, and the closing one
+    assert samples[-1]["text"] == r.stdout[:-1]  # the one printed
+    assert all(len(s["text"]) == 50 and s["prompt"] == "" for s in samples)
+    evals = {row["step"]: row["val_loss"] for row in read_metrics(out / "metrics.jsonl") if "val_loss" in row}
+    assert samples[-1]["val_loss"] == evals[40] and samples[0]["val_loss"] == evals[0]
+    assert samples[-1]["settings"] == {"temperature": 1.0, "top_k": None, "top_p": None,
+                                       "max_new_tokens": 50, "seed": 1337}
 
 
 def test_resume_extends_the_same_curve(run_dir, tmp_path, shakespeare_path):
@@ -51,8 +66,13 @@ def test_resume_extends_the_same_curve(run_dir, tmp_path, shakespeare_path):
         f.write('{"step": 42, "loss"')  # and a torn last line
     r = gptviz("train", "--out", out, "--resume", "--max-iters", 60, "--sample-chars", 0)
     assert r.returncode == 0, r.stderr
-    train_steps = [row["step"] for row in read_metrics(out / "metrics.jsonl") if "loss" in row]
+    rows = read_metrics(out / "metrics.jsonl")
+    train_steps = [row["step"] for row in rows if "loss" in row]
     assert train_steps == list(range(1, 61))
+    times = [row["time"] for row in rows if "loss" in row]
+    assert all(b > a for a, b in zip(times, times[1:]))  # the clock went on from the checkpoint
+    from gptviz.samplelog import read_samples
+    assert [s["step"] for s in read_samples(out)] == [15, 30, 40]  # up to the checkpoint: kept
 
 
 def test_sample_streams_text(run_dir):

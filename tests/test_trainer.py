@@ -67,7 +67,10 @@ def test_step_metrics(small_corpus):
     assert math.isfinite(m.loss) and m.grad_norm > 0 and m.tokens_per_sec > 0
     assert m.lr == pytest.approx(trainer.config.lr * 1 / 6)  # warmup step 0 of 5
     assert m.grad_norms == {} and m.histograms == {} and m.update_ratios == {}
-    assert set(m.row()) == {"step", "loss", "lr", "grad_norm", "tokens_per_sec"}
+    assert set(m.row()) == {"step", "loss", "lr", "grad_norm", "tokens_per_sec", "time"}
+    assert m.row()["time"] == m.time == trainer.elapsed == m.dt > 0  # seconds in steps so far
+    m2 = trainer.step()
+    assert m2.time == pytest.approx(m.time + m2.dt)
 
 
 @pytest.mark.parametrize("clip", [0.0, 1e-3])

@@ -123,6 +123,13 @@ class LossPlot(FollowsPalette, QWidget):
     def follows_latest(self) -> bool:
         return not self._view.user_owns
 
+    def set_x_axis(self, label: str = "step", live: bool = True) -> None:
+        """Name the x axis; live=False hides this run's curves, which are drawn by step
+        (run_overlay.py compares other runs by training time over this plot)."""
+        self._lr_plot.setLabel("bottom", label)
+        for item in (self._raw, self._smooth, self._eval_train, self._eval_val, self._lr_curve):
+            item.setVisible(live)
+
     def plots(self) -> dict[str, pg.PlotItem]:
         """The plots by file-friendly name, drawn up to date (e.g. to export each one)."""
         self.redraw()

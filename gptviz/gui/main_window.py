@@ -28,7 +28,16 @@ from ..config import TrainConfig
 from ..corpus import Corpus
 from ..runlog import MetricsLog
 from ..trainer import Trainer
-from . import corpus_choice, run_control, run_export, run_saving
+from . import (
+    corpus_choice,
+    diagnostics_views,
+    inside_views,
+    run_compare,
+    run_control,
+    run_export,
+    run_samples,
+    run_saving,
+)
 from .corpus_loader import CorpusLoader
 from .payloads import StepBatch
 from .run_dir import new_run_dir
@@ -51,6 +60,7 @@ class MainWindow(QMainWindow):
         self.run_dir: Path | None = None
         self.metrics_log: MetricsLog | None = None
         self.run_dir_step: int | None = None  # rows after this step are dropped when logging resumes
+        self.runs_dialog = None  # the Runs window (run_compare.py), made on first use
         self.state = "idle"
         self.unsaved = False
         self.last_step = 0
@@ -160,6 +170,28 @@ class MainWindow(QMainWindow):
     def _on_saved(self, path: str) -> None:
         run_control.on_saved(self, path)
 
+    # -- inside the model: attention, next-character probabilities (inside_views.py) -----------------
+    @Slot()
+    def refresh_attention(self) -> None:
+        inside_views.refresh_attention(self)
+
+    @Slot()
+    def _push_attention_settings(self) -> None:
+        inside_views.push_attention_settings(self)
+
+    @Slot(object)
+    def _on_attention(self, maps) -> None:
+        inside_views.on_attention(self, maps)
+
+    @Slot(object)
+    def _on_sample_probs(self, batch) -> None:
+        inside_views.on_sample_probs(self, batch)
+
+    # -- activation statistics and training warnings (diagnostics_views.py) ---------------------------
+    @Slot(object)
+    def _on_diagnostics(self, d) -> None:
+        diagnostics_views.on_diagnostics(self, d)
+
     # -- checkpoints (run_saving.py) and export (run_export.py) ----------------------------------------
     def current_trainer(self) -> Trainer | None:
         return run_saving.current_trainer(self)
@@ -191,6 +223,27 @@ class MainWindow(QMainWindow):
     def export_to(self, folder: str | Path) -> list[Path]:
         """Write each plot as NAME.png, and the run's metrics.csv, into folder."""
         return run_export.export_to(self, folder)
+
+    @Slot()
+    def export_tensorboard(self) -> None:
+        run_export.export_run_tensorboard(self)
+
+    # -- other runs overlaid (run_compare.py); the run's samples kept (run_samples.py) ---------------
+    @Slot()
+    def choose_run(self) -> None:
+        run_compare.choose_run(self)
+
+    def open_run(self, path: str | Path) -> bool:
+        """Overlay a run directory on the loss plot and show its curves and samples (read-only)."""
+        return run_compare.open_run(self, path)
+
+    @Slot()
+    def show_runs(self) -> None:
+        run_compare.show_runs(self)
+
+    @Slot(object)
+    def _on_sample_recorded(self, row: dict) -> None:
+        run_samples.record(self, row)
 
     # -- messages and enabling ------------------------------------------------------------------------
     @Slot(str)

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from ..config import TrainConfig
 from ..corpus import CorpusError
 from ..runlog import CONFIG, MetricsLog, write_config
+from ..samplelog import trim_samples
 from ..trainer import Trainer
+from . import diagnostics_views, inside_views
 from .continuation import CONTINUATION_FIELDS, continue_blocker, continued_config
 from .payloads import StepBatch
 from .run_dir import new_run_dir
@@ -63,6 +65,7 @@ def open_log(window: MainWindow, resume_step: int | None) -> None:
     if window.metrics_log is not None:
         window.metrics_log.close()
     window.metrics_log = MetricsLog(window.run_dir, resume_step=resume_step)
+    trim_samples(window.run_dir, resume_step)  # samples.jsonl follows metrics.jsonl
 
 
 def launch(window: MainWindow, make_trainer, config: TrainConfig, step: int, start_paused: bool) -> None:
@@ -81,9 +84,12 @@ def launch(window: MainWindow, make_trainer, config: TrainConfig, step: int, sta
     w.sampleStarted.connect(window.samples.begin_sample)
     w.sampleText.connect(window.samples.append_text)
     w.sampleFinished.connect(window.samples.end_sample)
+    w.sampleRecorded.connect(window._on_sample_recorded)  # into the run dir's samples.jsonl
     w.stateChanged.connect(window._on_state)
     w.failed.connect(window.show_error)
     w.saved.connect(window._on_saved)
+    inside_views.connect_worker(window, w)  # attention maps, sample probabilities
+    diagnostics_views.connect_worker(window, w, config)  # activations, warnings
     window.run.thread.finished.connect(window._on_thread_finished)
     push_sample_settings(window)
     window.settings_panel.setLocked(True)
@@ -168,10 +174,13 @@ def log(window: MainWindow, row: dict) -> None:
 def on_steps(window: MainWindow, batch: StepBatch) -> None:
     window.loss_plot.append_steps(batch)
     window.gradients.append_steps(batch)
-    for i in range(len(batch)):
-        log(window, {"step": int(batch.steps[i]), "loss": float(batch.loss[i]), "lr": float(batch.lr[i]),
-                     "grad_norm": float(batch.grad_norm[i]),
-                     "tokens_per_sec": float(batch.tokens_per_sec[i])})
+    diagnostics_views.on_steps(window, batch)  # loss-spike warnings
+    for i in range(len(batch)):  # the same rows as StepMetrics.row() in `gptviz train`
+        row = {"step": int(batch.steps[i]), "loss": float(batch.loss[i]), "lr": float(batch.lr[i]),
+               "grad_norm": float(batch.grad_norm[i]), "tokens_per_sec": float(batch.tokens_per_sec[i])}
+        if batch.time is not None:
+            row["time"] = float(batch.time[i])
+        log(window, row)
     window.last_step = int(batch.steps[-1])
     window.unsaved = True
     max_iters = window.run_config.max_iters
@@ -181,6 +190,7 @@ def on_steps(window: MainWindow, batch: StepBatch) -> None:
 
 def on_eval(window: MainWindow, ev) -> None:
     window.loss_plot.append_eval(ev)
+    diagnostics_views.on_eval(window, ev)  # overfitting warnings
     log(window, ev.row())
 
 

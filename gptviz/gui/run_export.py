@@ -1,5 +1,6 @@
-"""Exporting a run for use elsewhere: its metrics as CSV, and each plot as a PNG of its
-own (plot_export.py) together with the metrics.
+"""Exporting a run for use elsewhere: its metrics as CSV, its metrics and samples as
+TensorBoard event files (gptviz/export.py), and each plot as a PNG of its own
+(plot_export.py) together with the metrics.
 
 The functions take the window and use its plots and run directory.
 """
@@ -11,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog
 
+from ..export import ExportError, export_csv, export_tensorboard
 from ..runlog import METRICS
+from ..runs import RunError
 from .plot_export import export_plots
-from .run_dir import export_csv
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -27,10 +29,24 @@ def export_metrics_csv(window: MainWindow) -> None:
     if path:
         try:
             n = export_csv(window.run_dir, path)
-        except OSError as e:
+        except (OSError, RunError) as e:
             window.show_error(f"Could not write {path}: {e}")
             return
         window.statusBar().showMessage(f"Wrote {n} rows to {path}", 5000)
+
+
+def export_run_tensorboard(window: MainWindow) -> None:
+    if window.run_dir is None:
+        window.show_error("No run to export yet.")
+        return
+    folder = QFileDialog.getExistingDirectory(window, "Write TensorBoard event files into a folder")
+    if folder:
+        try:
+            n = export_tensorboard(window.run_dir, folder)
+        except (ExportError, OSError, RunError) as e:
+            window.show_error(f"Could not export to TensorBoard: {e}")
+            return
+        window.statusBar().showMessage(f"Wrote {n} TensorBoard events to {folder}", 5000)
 
 
 def export_plots_png(window: MainWindow) -> None:

@@ -20,6 +20,7 @@ from ..corpus import Corpus, CorpusError
 from ..metrics import EvalMetrics
 from ..model import ConfigError
 from ..runlog import CONFIG, METRICS, read_metrics
+from ..samplelog import SAMPLES
 from ..trainer import Trainer
 from .payloads import StepBatch
 from .run_control import launch, open_log
@@ -51,7 +52,7 @@ def save_as(window: MainWindow) -> None:
 def save_to(window: MainWindow, folder: Path, copy_logs: bool = False) -> None:
     if copy_logs and window.run_dir is not None and folder != window.run_dir:
         try:
-            for name in (METRICS, CONFIG):
+            for name in (METRICS, CONFIG, SAMPLES):
                 if (window.run_dir / name).exists():
                     shutil.copyfile(window.run_dir / name, folder / name)
             window.run_dir = folder

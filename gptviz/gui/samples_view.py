@@ -9,6 +9,7 @@ has not scrolled up. Memory is bounded: the oldest samples are dropped first.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -217,6 +218,40 @@ class SamplesView(QWidget):
     def samples(self) -> list[tuple[int, float | None, str]]:
         """The kept samples, oldest first, as (step, val_loss, text)."""
         return [(s.step, s.val_loss, s.text) for s in self._samples]
+
+    @property
+    def streaming_id(self) -> int | None:
+        """The id of the sample being streamed (what the next appended text belongs to)."""
+        return None if self._streaming is None else self._streaming.id
+
+    def sample_ids(self) -> list[int]:
+        """The ids of the kept samples, oldest first (as in `samples()`)."""
+        return [s.id for s in self._samples]
+
+    def locate(self, position: int) -> tuple[int, int] | None:
+        """(sample id, offset in its text) of the character at a document position of the
+        view, or None for a header, a gap between samples, or past the end."""
+        if self._shown is None:
+            i = bisect.bisect_right(self._starts, position) - 1
+            if i < 0 or i >= len(self._samples):
+                return None
+            sample, start = self._samples[i], self._starts[i]
+        else:
+            sample = next((s for s in self._samples if s.id == self._shown), None)
+            start = 0
+        if sample is None:
+            return None
+        offset = position - start - len(sample.header) - 1
+        return (sample.id, offset) if 0 <= offset < sample.chars else None
+
+    def position_of(self, sample_id: int, offset: int) -> int | None:
+        """The document position of a sample's character in the view, if it is shown."""
+        ids = [s.id for s in self._samples]
+        if sample_id not in ids or (self._shown is not None and self._shown != sample_id):
+            return None
+        sample = self._samples[ids.index(sample_id)]
+        start = self._starts[ids.index(sample_id)] if self._shown is None else 0
+        return start + len(sample.header) + 1 + offset
 
     # -- internals -------------------------------------------------------------------------
     def _end_position(self) -> int:

@@ -16,8 +16,8 @@ from .continuation import continue_blocker
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-FILE_MENU = ("open_text", "download", "open_ckpt", "save", "save_as", None,
-             "export_csv", "export_png", None, "quit")  # None: a separator
+FILE_MENU = ("open_text", "download", "open_ckpt", "save", "save_as", None, "open_run", "runs", None,
+             "export_csv", "export_tensorboard", "export_png", None, "quit")  # None: a separator
 TRAINING_MENU = ("start", "pause", "step", "stop")  # also window-wide shortcuts
 
 
@@ -49,6 +49,9 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "download": action("Use Tiny Shakespeare (download if needed)", window.use_default_corpus),
         "export_csv": action("Export metrics as CSV…", window.export_metrics_csv),
         "export_png": action("Export each plot as PNG…", window.export_plots_png),
+        "export_tensorboard": action("Export run to TensorBoard…", window.export_tensorboard),
+        "open_run": action("Open run…", window.choose_run, "Ctrl+Shift+R"),
+        "runs": action("Compare runs…", window.show_runs),
         "quit": action("Quit", window.close, "Ctrl+Q"),
     }
     menu = window.menuBar().addMenu("&File")

@@ -1,5 +1,6 @@
 """What the main window remembers between launches: its geometry and splitters, the
-training settings, the corpus file and the sample settings (in QSettings, settings_store.py).
+training settings, the corpus file, the sample settings and the Attention view's prompt
+and cadence (in QSettings, settings_store.py).
 
 `restore_layout` runs once the widgets exist; `remember` when the window closes. The
 remembered settings and corpus are read back by app.py when no options override them.
@@ -32,6 +33,9 @@ def restore_layout(window: MainWindow) -> None:
     samples = load_json(s, "samples/settings")
     if isinstance(samples, dict):
         window.samples.set_settings(samples)
+    attention = load_json(s, "attention/settings")
+    if isinstance(attention, dict):
+        window.attention_view.set_settings(attention)
 
 
 def remember(window: MainWindow) -> None:
@@ -46,4 +50,5 @@ def remember(window: MainWindow) -> None:
     if window.corpus_path and Path(window.corpus_path).is_file():
         s.setValue("training/corpus", window.corpus_path)
     save_json(s, "samples/settings", window.samples.settings())
+    save_json(s, "attention/settings", vars(window.attention_view.settings()))
     s.sync()

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..config import TrainConfig
+from . import diagnostics_views, inside_views
 from .autograd_view import AutogradView
 from .demos_view import DemosView
 from .gradient_plots import GradientsPanel
@@ -47,6 +48,7 @@ def build_views(window: MainWindow, config: TrainConfig) -> None:
     layout = QVBoxLayout(page)
     layout.addLayout(controls)
     layout.addWidget(window.error_banner)
+    layout.addWidget(diagnostics_views.build_warnings(window))  # hidden until there is one
     layout.addWidget(splitter, 1)
 
     window.views = QTabWidget()
@@ -62,7 +64,8 @@ def build_views(window: MainWindow, config: TrainConfig) -> None:
 
 
 def _training_splitter(window: MainWindow, config: TrainConfig) -> QSplitter:
-    """Corpus and settings | loss and gradient plots | samples."""
+    """Corpus and settings | tabs: loss and gradient plots, attention | samples over the
+    next-character probabilities."""
     window.settings_panel = SettingsPanel()
     window.settings_panel.set_config(config)
     window.settings_panel.set_extra_check(window._check_against_corpus)
@@ -103,8 +106,13 @@ def _training_splitter(window: MainWindow, config: TrainConfig) -> QSplitter:
     window.main_splitter = QSplitter(Qt.Orientation.Horizontal)
     window.main_splitter.setObjectName("mainSplitter")
     window.main_splitter.addWidget(side)
-    window.main_splitter.addWidget(plots)
-    window.main_splitter.addWidget(window.samples)
+    window.training_tabs = QTabWidget()  # the curves, and views of the model's inside
+    window.training_tabs.setObjectName("trainingTabs")
+    window.training_tabs.addTab(plots, "Curves")
+    window.training_tabs.addTab(inside_views.build_attention(window), "Attention")
+    window.training_tabs.addTab(diagnostics_views.build_activations(window), "Activations")
+    window.main_splitter.addWidget(window.training_tabs)
+    window.main_splitter.addWidget(inside_views.build_samples_column(window))
     window.main_splitter.setStretchFactor(1, 3)
     window.plots_splitter = plots
     return window.main_splitter

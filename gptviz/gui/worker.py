@@ -26,8 +26,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..attention_probe import AttentionSettings, AttentionWatch
 from ..checkpoint import save_checkpoint
 from ..config import TrainConfig
+from ..next_char_probs import DEFAULT_TOP, ChoiceBatch
+from ..samplelog import sample_row
 from ..sampler import Sampler, SamplingError
 from ..trainer import StepInterrupted, Trainer, TrainingError
 from .payloads import Diagnostics, StepBatch
@@ -44,6 +47,7 @@ class SampleSettings:
     top_p: float | None = None
     max_new_tokens: int = 300
     every: int = 200  # steps between automatic samples; 0 = only on request
+    top_probs: int = DEFAULT_TOP  # next-character probabilities kept per character; 0 = none
 
 
 class TrainingWorker(QObject):
@@ -53,6 +57,9 @@ class TrainingWorker(QObject):
     sampleStarted = Signal(int, object)  # step, val loss (float or None)
     sampleText = Signal(str)  # the next characters of the current sample
     sampleFinished = Signal()
+    sampleRecorded = Signal(object)  # samplelog.sample_row() of the sample just ended, for the run dir
+    sampleProbs = Signal(object)  # ChoiceBatch: what the characters just sent were drawn from
+    attentionReady = Signal(object)  # AttentionMaps of the prompt the Attention view asked for
     stateChanged = Signal(str)  # "running", "paused", "finished", "stopped"
     failed = Signal(str)  # a message for the user; the run is paused, state kept
     saved = Signal(str)  # path of a checkpoint just written
@@ -70,6 +77,7 @@ class TrainingWorker(QObject):
         self._stop = False
         self._sampling = SampleSettings()
         self._sampling_lock = threading.Lock()
+        self.attention = AttentionWatch()  # its prompt and cadence, set from the GUI thread
         self._pending: list = []
         self._last_emit = 0.0
         self._last_val: float | None = None
@@ -103,6 +111,12 @@ class TrainingWorker(QObject):
     def set_sample_settings(self, settings: SampleSettings) -> None:
         with self._sampling_lock:
             self._sampling = settings
+
+    def request_attention(self) -> None:
+        self._post("attention")
+
+    def set_attention_settings(self, settings: AttentionSettings) -> None:
+        self.attention.configure(settings)
 
     def _post(self, command) -> None:
         self._commands.put(command)
@@ -167,6 +181,8 @@ class TrainingWorker(QObject):
                     self._flush()
             elif command == "sample":
                 self._sample()
+            elif command == "attention":
+                self._attention()
             elif isinstance(command, tuple) and command[0] == "save":
                 self._save(command[1])
             elif isinstance(command, tuple) and command[0] == "configure":
@@ -202,6 +218,8 @@ class TrainingWorker(QObject):
             self._flush()
         if t.step_count % t.config.eval_interval == 0 or t.done:
             self._eval_due = True
+        if self.attention.due(t.step_count):
+            self._attention()  # one forward pass of one prompt
         with self._sampling_lock:
             every = self._sampling.every
         if every > 0 and t.step_count % every == 0:
@@ -236,19 +254,41 @@ class TrainingWorker(QObject):
         self.sampleStarted.emit(self.trainer.step_count, self._last_val)
         if s.prompt:
             self.sampleText.emit(s.prompt)
-        chunk, last = [], time.perf_counter()
-        for ch in sampler.stream(s.prompt, max_new_tokens=s.max_new_tokens,
-                                 temperature=s.temperature, top_k=s.top_k, top_p=s.top_p,
-                                 seed=self.trainer.config.seed + self.trainer.step_count):
+        chunk, choices, last, start = [], [], time.perf_counter(), len(s.prompt)
+        generated = []  # the whole text, for the run directory's samples.jsonl
+        for ch, choice in sampler.stream_choices(
+                s.prompt, max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_k=s.top_k,
+                top_p=s.top_p, seed=self.trainer.config.seed + self.trainer.step_count, keep=s.top_probs):
             chunk.append(ch)
+            generated.append(ch)
+            if choice is not None:
+                choices.append(choice)
             if time.perf_counter() - last >= EMIT_INTERVAL:
-                self.sampleText.emit("".join(chunk))
-                chunk, last = [], time.perf_counter()
+                self._send_sample_chunk(chunk, choices, start, s)
+                start += len(chunk)
+                chunk, choices, last = [], [], time.perf_counter()
                 if self._waiting("pause", "stop", "step"):
                     break  # a step waits for this sample only as long as a pause would
         if chunk:
-            self.sampleText.emit("".join(chunk))
+            self._send_sample_chunk(chunk, choices, start, s)
         self.sampleFinished.emit()
+        self.sampleRecorded.emit(sample_row(
+            self.trainer.step_count, self._last_val, s.prompt, "".join(generated), temperature=s.temperature,
+            top_k=s.top_k, top_p=s.top_p, max_new_tokens=s.max_new_tokens,
+            seed=self.trainer.config.seed + self.trainer.step_count))
+
+    def _send_sample_chunk(self, chunk: list[str], choices: list, start: int, s: SampleSettings) -> None:
+        """The characters, then (if recorded) what they were drawn from, as numpy copies."""
+        text = "".join(chunk)
+        self.sampleText.emit(text)
+        if choices:
+            self.sampleProbs.emit(ChoiceBatch.from_choices(
+                start, choices, self.trainer.corpus.tokenizer.chars, text, s.temperature, s.top_k, s.top_p))
+
+    def _attention(self) -> None:
+        """The Attention view's maps of the model as it is now (a few ms for `default`)."""
+        t = self.trainer
+        self.attentionReady.emit(self.attention.compute(t.model, t.corpus.tokenizer, t.step_count, t.device))
 
     def _reconfigure(self, config: TrainConfig) -> None:
         try:

@@ -294,7 +294,7 @@ def test_settings_and_corpus_are_remembered_between_launches(make_window, qtbot,
 def test_metrics_export_to_csv(make_window, qtbot, tmp_path):
     import csv
 
-    from gptviz.gui.run_dir import export_csv
+    from gptviz.export import export_csv
     w = make_window("--preset", "tiny", "--set", "max_iters=20", "--set", "eval_interval=10")
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.state == "finished", timeout=30_000)
