@@ -1,14 +1,11 @@
-"""The `gptviz` command: `train`, `sample` and `export` without a window; no subcommand opens one."""
+"""The `gptviz` command: its parser, dispatch and error messages; without a subcommand it opens the
+window. The subcommands themselves are in cli_train.py (`train`) and cli_tools.py (the rest)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import signal
 import sys
 from dataclasses import fields
-from pathlib import Path
 
 from .config import CHOICES, PRESETS, TrainConfig, parse_assignments, preset
 from .model import ConfigError
@@ -117,213 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_corpus(path: str | None, quiet: bool = False):
-    from .corpus import Corpus
-    from .default_corpus import default_corpus
-    if path:
-        return Corpus.from_file(path)
-    from tqdm import tqdm
-    bar = None
-
-    def progress(done: int, total: int | None) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="B", unit_scale=True, desc="Tiny Shakespeare",
-                       disable=quiet, file=sys.stderr)
-        bar.update(done - bar.n)
-
-    try:
-        corpus = default_corpus(progress=progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    if corpus.notice:
-        print(f"gptviz: {corpus.notice}", file=sys.stderr)
-    return corpus
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from .checkpoint import FILENAME, load_checkpoint, restore_trainer, save_checkpoint
-    from .runlog import MetricsLog, write_config
-    from .samplelog import append_sample, sample_row, trim_samples
-    from .sampler import Sampler
-    from .trainer import NonFiniteError, Trainer
-
-    out = Path(args.out or f"runs/{args.preset or 'default'}")
-    if args.resume:
-        if not (out / FILENAME).exists():
-            raise CLIError(f"--resume: no {FILENAME} in {out} to resume from")
-        ckpt = load_checkpoint(out)
-        config = ckpt.config.replace(**explicit_settings(args))
-        corpus_path = args.corpus
-        if corpus_path is None and Path(ckpt.corpus_name).is_file():
-            corpus_path = ckpt.corpus_name  # resume on the text it was trained on
-        corpus = load_corpus(corpus_path)
-        trainer = restore_trainer(ckpt, corpus, config, device=args.device)
-        log = MetricsLog(out, resume_step=trainer.step_count)
-        trim_samples(out, trainer.step_count)
-    else:
-        if (out / FILENAME).exists() and not args.force:
-            raise CLIError(f"{out} already holds a run; continue it with --resume, "
-                           f"or replace it with --force")
-        config = config_from_args(args)
-        corpus = load_corpus(args.corpus)
-        trainer = Trainer(config, corpus, device=args.device)
-        log = MetricsLog(out)
-        trim_samples(out, None)
-    write_config(out, {**config.to_dict(), "corpus": corpus.name})
-    params = trainer.model.num_params()
-    print(f"gptviz: training {params / 1e6:.2f}M parameters on {corpus.name} "
-          f"({corpus.vocab_size} characters) → {out}", file=sys.stderr)
-
-    bar = tqdm(total=config.max_iters, initial=trainer.step_count, unit="step",
-               file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-    last_val = math.nan
-
-    def evaluate() -> None:
-        nonlocal last_val
-        ev = trainer.estimate_loss()
-        last_val = ev.val_loss
-        log.write(ev.row())
-        save_checkpoint(out, trainer)
-
-    def sample(seed: int) -> str:
-        """Draw a sample (from its own generator: the run is unchanged) into samples.jsonl."""
-        n = args.sample_chars
-        text = Sampler(trainer.model, corpus.tokenizer, trainer.device).sample(max_new_tokens=n, seed=seed)
-        append_sample(out, sample_row(trainer.step_count, last_val, "", text, temperature=1.0, top_k=None,
-                                      top_p=None, max_new_tokens=n, seed=seed))
-        return text
-
-    # Ctrl+C only raises a flag, read between steps, so a checkpoint never holds half a step.
-    interrupted = []
-    previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
-    status = 0
-    with log:
-        try:
-            if trainer.step_count == 0:
-                evaluate()
-            while not trainer.done:
-                if interrupted:
-                    raise KeyboardInterrupt
-                diag = args.diagnostics_every > 0 and (trainer.step_count + 1) % args.diagnostics_every == 0
-                m = trainer.step(diagnostics=diag)
-                log.write(m.row())
-                bar.update(1)
-                bar.set_postfix(loss=f"{m.loss:.4f}", val=f"{last_val:.4f}",
-                                tok_s=f"{m.tokens_per_sec:,.0f}", refresh=False)
-                if trainer.step_count % config.eval_interval == 0 or trainer.done:
-                    evaluate()
-                if (args.sample_every > 0 and args.sample_chars > 0 and not trainer.done
-                        and trainer.step_count % args.sample_every == 0):
-                    sample(config.seed + trainer.step_count)  # the window's seeds
-        except NonFiniteError as e:
-            save_checkpoint(out, trainer)
-            print(f"\ngptviz: {e}\nThe last good state (step {trainer.step_count}) is saved in "
-                  f"{out / FILENAME}.", file=sys.stderr)
-            status = 1
-        except KeyboardInterrupt:
-            save_checkpoint(out, trainer)
-            print(f"\ngptviz: interrupted; step {trainer.step_count} saved in {out / FILENAME}. "
-                  f"Continue with: gptviz train --out {out} --resume", file=sys.stderr)
-            status = 130
-        finally:
-            signal.signal(signal.SIGINT, previous_handler)
-            bar.close()
-    if status == 0:
-        print(f"gptviz: done at step {trainer.step_count}, val loss {last_val:.4f}", file=sys.stderr)
-        if args.sample_chars > 0:
-            print(sample(config.seed))
-    return status
-
-
-def cmd_sample(args: argparse.Namespace) -> int:
-    from .checkpoint import load_checkpoint, load_model
-    from .sampler import Sampler
-
-    ckpt = load_checkpoint(args.checkpoint)
-    model, tokenizer = load_model(ckpt, args.device)
-    sampler = Sampler(model, tokenizer, args.device)
-    sampler.validate(args.prompt, args.temperature, args.top_k, args.top_p, args.max_new_tokens)
-    out = sys.stdout
-    out.write(args.prompt)
-    for ch in sampler.stream(args.prompt, max_new_tokens=args.max_new_tokens,
-                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                             seed=args.seed):
-        out.write(ch)
-        out.flush()
-    out.write("\n")
-    return 0
-
-
-def cmd_graph(args: argparse.Namespace) -> int:
-    from .expr import ExprGraph, ProgramError, parse_program
-    from .expr.report import graph_table, point_at
-
-    text = sys.stdin.read() if args.program == "-" else args.program
-    inputs = {}
-    for item in args.inputs:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise CLIError(f"--set {item!r}: expected NAME=VALUE, e.g. --set x=1.5 or --set w=[1,2]", 2)
-        inputs[name.strip()] = value
-    try:
-        program = parse_program(text)
-        missing = [n for n in program.inputs if n not in inputs]
-        if missing:
-            raise CLIError("no value for " + ", ".join(missing) + "; give each input one with "
-                           + " ".join(f"--set {n}=VALUE" for n in missing), 2)
-        unused = sorted(set(inputs) - set(program.inputs))
-        if unused:
-            raise CLIError("--set names no input of the program: " + ", ".join(unused)
-                           + (f" (its inputs: {', '.join(program.inputs)})" if program.inputs else ""), 2)
-        graph = ExprGraph.build(program, inputs)
-    except ProgramError as e:
-        raise CLIError(f"{e}\n{point_at(text, e)}", 1) from None
-    for warning in graph.warnings:
-        print(f"gptviz: warning: {warning}", file=sys.stderr)
-    if args.png or args.svg:
-        from .gui.graph_export import export_graph
-        export_graph(graph, png=args.png, svg=args.svg)
-    if args.json:
-        print(json.dumps(graph.to_json(), allow_nan=False))
-    elif not (args.png or args.svg):
-        print(graph_table(graph))
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_csv, export_tensorboard
-    if not (args.csv or args.tensorboard):
-        raise CLIError("export: say what to write: --csv FILE and/or --tensorboard DIR", 2)
-    if args.csv:
-        n = export_csv(args.run_dir, args.csv)
-        print(f"gptviz: wrote {n} steps to {args.csv}", file=sys.stderr)
-    if args.tensorboard:
-        n = export_tensorboard(args.run_dir, args.tensorboard)
-        print(f"gptviz: wrote {n} TensorBoard events to {args.tensorboard} "
-              f"(view them with: tensorboard --logdir {args.tensorboard})", file=sys.stderr)
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from .demos import DemoError, all_demos, find_demo
-    try:
-        if args.list:
-            for demo in all_demos():
-                print(f"{demo.name:<14} {demo.title} ({len(demo)} steps): {demo.summary}")
-            return 0
-        demo = find_demo(args.name) if args.name else all_demos()[0]
-    except (DemoError, IndexError) as e:
-        raise CLIError(str(e) if isinstance(e, DemoError) else "no demos are installed", 2) from None
-    if not 1 <= args.step <= len(demo):
-        raise CLIError(f"--step {args.step}: the demo {demo.name!r} has steps 1 to {len(demo)}", 2)
-    from .gui.app import run_app
-    return run_app([], demo=demo.name, step=args.step - 1)
-
-
 def cmd_window(args: argparse.Namespace, argv: list[str]) -> int:
     config_from_args(args)  # report a bad setting before any window appears
     from .gui.app import run_app
@@ -332,6 +122,8 @@ def cmd_window(args: argparse.Namespace, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError
+    from .cli_tools import cmd_demo, cmd_export, cmd_graph, cmd_sample  # import CLIError from here
+    from .cli_train import cmd_train
     from .corpus import CorpusError
     from .default_corpus import DownloadError
     from .export import ExportError
