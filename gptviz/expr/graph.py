@@ -101,6 +101,9 @@ class ExprGraph:
         self.warnings: list[str] = []
         self.passes = 0                          # backward passes accumulated into the grads
         self._result: dict[int, int] = {}        # op node -> its result value node
+        self._lines = source_lines(program.text)  # UTF-8 lines: ast's columns count bytes
+        self._by_src: dict[int, list[Edge]] | None = None   # edge indexes, built on first use
+        self._by_dst: dict[int, list[Edge]] = {}
 
     @classmethod
     def build(cls, program: str | Program, inputs: Mapping[str, object] | None = None,
@@ -230,8 +233,6 @@ class ExprGraph:
         return {"text": self._text(node), "line": node.lineno, "column": node.col_offset + 1}
 
     def _text(self, node: ast.AST) -> str:
-        if not hasattr(self, "_lines"):
-            self._lines = source_lines(self.program.text)
         return " ".join(segment(self._lines, node).split()) or ast.unparse(node)
 
     # -- gradients ------------------------------------------------------------------------
@@ -279,7 +280,7 @@ class ExprGraph:
 
     def _index(self) -> tuple[dict[int, list[Edge]], dict[int, list[Edge]]]:
         """Edges by source and by destination, built once (the graph is fixed once built)."""
-        if getattr(self, "_by_src", None) is None or self._indexed != len(self.edges):
+        if self._by_src is None or self._indexed != len(self.edges):
             self._by_src, self._by_dst = {}, {}
             for e in self.edges:
                 self._by_src.setdefault(e.src, []).append(e)

@@ -51,33 +51,7 @@ that only touch (meet closer than EPS to an end) do not cross.
 
 from __future__ import annotations
 
-from .constants import (
-    COORDINATE_ROUNDS,
-    DEFAULT_SIZE,
-    DUMMY_WEIGHT,
-    EPS,
-    LANE_GAP,
-    LONE_WEIGHT,
-    LONG_SPAN,
-    PARALLEL_SPREAD,
-    PORT_OFFSET,
-    TRACK_GAP,
-    Point,
-)
+from .constants import DEFAULT_SIZE, LONG_SPAN
 from .layout import Layout, layered_layout
 
-__all__ = [
-    "COORDINATE_ROUNDS",
-    "DEFAULT_SIZE",
-    "DUMMY_WEIGHT",
-    "EPS",
-    "LANE_GAP",
-    "LONE_WEIGHT",
-    "LONG_SPAN",
-    "PARALLEL_SPREAD",
-    "PORT_OFFSET",
-    "TRACK_GAP",
-    "Layout",
-    "Point",
-    "layered_layout",
-]
+__all__ = ["DEFAULT_SIZE", "LONG_SPAN", "Layout", "layered_layout"]

@@ -2,6 +2,8 @@ import gc
 
 import pytest
 
+from .window_helpers import LONG
+
 
 @pytest.fixture(autouse=True)
 def _isolated_gui_state(tmp_path, monkeypatch):
@@ -38,3 +40,31 @@ def demo_widget(qtbot):
     yield make
     for w in made:
         w.stop()
+
+
+@pytest.fixture
+def make_window(qtbot, shakespeare_path):
+    """`make(*argv, corpus=..., wait_corpus=True, size=None)`: the real window, shown, its
+    corpus loaded; shut down (and its training thread checked stopped) afterwards."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from gptviz.gui import build_main_window
+    windows = []
+
+    def make(*args, corpus=shakespeare_path, wait_corpus=True, size=None):
+        argv = (["--corpus", str(corpus)] if corpus else []) + list(args or LONG)
+        w = build_main_window(argv)
+        w.ask_save_on_close = lambda: QMessageBox.StandardButton.Discard
+        qtbot.addWidget(w)
+        if size:
+            w.resize(*size)
+        w.show()
+        windows.append(w)
+        if wait_corpus:
+            qtbot.waitUntil(lambda: w.corpus is not None and not w.loader.busy(), timeout=15_000)
+        return w
+
+    yield make
+    for w in windows:
+        w.shutdown()
+        assert w.run is None or not w.run.is_running()

@@ -4,41 +4,20 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QListWidget, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QListWidget, QWidget
 
-from gptviz.gui import build_main_window
 from gptviz.gui.activations_view import ActivationsView
 from gptviz.metrics import EvalMetrics
 
-LONG = ["--preset", "tiny", "--set", "max_iters=1000000", "--set", "eval_interval=1000000"]
+from .window_helpers import LONG, click
+
 SITES = ["blocks.0.attn", "blocks.0.mlp", "blocks.1.attn", "blocks.1.mlp"]
 
 
 @pytest.fixture
-def make_window(qtbot, shakespeare_path):
-    windows = []
-
-    def make(*args):
-        w = build_main_window(["--corpus", str(shakespeare_path), *(args or LONG)])
-        w.ask_save_on_close = lambda: QMessageBox.StandardButton.Discard
-        qtbot.addWidget(w)
-        w.resize(1400, 900)
-        w.show()
-        windows.append(w)
-        qtbot.waitUntil(lambda: w.corpus is not None and not w.loader.busy(), timeout=15_000)
-        return w
-
-    yield make
-    for w in windows:
-        w.shutdown()
-        assert w.run is None or not w.run.is_running()
-
-
-def click(qtbot, w, name):
-    b = w.findChild(QPushButton, name)
-    assert b is not None and b.isEnabled(), name
-    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+def make_window(make_window):
+    """The shared window fixture, at a size where every plot of the Activations tab has room."""
+    return lambda *args: make_window(*args, size=(1400, 900))
 
 
 def stop(qtbot, w):

@@ -8,40 +8,23 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QSpinBox
 
 from gptviz import attention_probe
-from gptviz.gui import build_main_window
 from gptviz.lessons.tiny_gpt import shown
 from gptviz.sampler import Sampler, filter_logits
 
-LONG = ["--preset", "tiny", "--set", "max_iters=1000000", "--set", "eval_interval=1000000"]
+from .window_helpers import click
 
 
 @pytest.fixture
-def make_window(qtbot, shakespeare_path):
-    windows = []
-
+def make_window(make_window):
+    """The shared window fixture, with no automatic samples unless a test asks."""
     def make(*args):
-        w = build_main_window(["--corpus", str(shakespeare_path), *(args or LONG)])
-        w.ask_save_on_close = lambda: QMessageBox.StandardButton.Discard
-        qtbot.addWidget(w)
-        w.show()
-        windows.append(w)
-        qtbot.waitUntil(lambda: w.corpus is not None and not w.loader.busy(), timeout=15_000)
-        w.samples.set_settings({"every": 0})  # no automatic samples unless a test asks
+        w = make_window(*args)
+        w.samples.set_settings({"every": 0})
         return w
-
-    yield make
-    for w in windows:
-        w.shutdown()
-        assert w.run is None or not w.run.is_running()
-
-
-def click(qtbot, w, name):
-    b = w.findChild(QPushButton, name)
-    assert b is not None and b.isEnabled(), name
-    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+    return make
 
 
 def start_then_pause(w, qtbot, steps=5):

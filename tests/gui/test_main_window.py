@@ -5,46 +5,12 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QSpinBox
 
 from gptviz.gui import build_main_window, run_control
 from gptviz.gui.payloads import StepBatch
 
-LONG = ["--preset", "tiny", "--set", "max_iters=1000000", "--set", "eval_interval=1000000"]
-
-
-@pytest.fixture
-def make_window(qtbot, shakespeare_path):
-    windows = []
-
-    def make(*args, corpus=shakespeare_path, wait_corpus=True):
-        argv = (["--corpus", str(corpus)] if corpus else []) + list(args or LONG)
-        w = build_main_window(argv)
-        w.ask_save_on_close = lambda: QMessageBox.StandardButton.Discard
-        qtbot.addWidget(w)
-        w.show()
-        windows.append(w)
-        if wait_corpus:
-            qtbot.waitUntil(lambda: w.corpus is not None and not w.loader.busy(), timeout=15_000)
-        return w
-
-    yield make
-    for w in windows:
-        w.shutdown()
-        assert w.run is None or not w.run.is_running()
-
-
-def button(w, name) -> QPushButton:
-    b = w.findChild(QPushButton, name)
-    assert b is not None, name
-    return b
-
-
-def click(qtbot, w, name):
-    b = button(w, name)
-    assert b.isEnabled(), f"{name} is disabled: {b.toolTip()}"
-    qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+from .window_helpers import button, click
 
 
 def trainer_steps(w) -> int:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QPlainText
 from gptviz.runlog import read_metrics
 from gptviz.runs import load_run
 from gptviz.samplelog import read_samples
-from tests.gui.test_main_window import click, make_window  # noqa: F401 (a fixture)
+from tests.gui.window_helpers import click
 from tests.test_cli import gptviz
 from tests.test_runs import write_run
 
@@ -29,7 +29,7 @@ def cli_run(tmp_path_factory, shakespeare_path):
     return out
 
 
-def test_window_writes_its_run_directory_like_gptviz_train(make_window, qtbot, cli_run):  # noqa: F811
+def test_window_writes_its_run_directory_like_gptviz_train(make_window, qtbot, cli_run):
     w = make_window(*SHORT)
     w.samples.findChild(QSpinBox, "sampleEvery").setValue(10)
     w.samples.findChild(QSpinBox, "sampleLength").setValue(40)
@@ -67,7 +67,7 @@ def legend_colours(overlay):
     return [QColor(e.color).name() for e in overlay.runs()]
 
 
-def test_open_run_overlays_runs_by_step_and_by_time(make_window, qtbot, tmp_path, monkeypatch,  # noqa: F811
+def test_open_run_overlays_runs_by_step_and_by_time(make_window, qtbot, tmp_path, monkeypatch,
                                                      cli_run):
     mine = write_run(tmp_path / "mine", steps=30, eval_every=10)  # no checkpoint, no samples
     w = make_window()
@@ -139,7 +139,7 @@ def test_open_run_overlays_runs_by_step_and_by_time(make_window, qtbot, tmp_path
     assert "no metrics.jsonl" in dialog.message() and len(overlay.runs()) == 2
 
 
-def test_runs_are_exported_from_the_runs_window(make_window, qtbot, tmp_path, monkeypatch):  # noqa: F811
+def test_runs_are_exported_from_the_runs_window(make_window, qtbot, tmp_path, monkeypatch):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     run_dir = write_run(tmp_path / "r")
     w = make_window()
