@@ -5,12 +5,14 @@
    (headless, window, headless, ...); target ratio >= 0.95. Step time only: evaluation and sampling
    are not training and are excluded on both sides. The issue-6 views are on at their default
    cadences (attention maps, next-character probabilities, activation statistics with the
-   diagnostics, training warnings); the tabs of the training page (curves, attention,
-   activations, ...) are cycled every TAB_SECONDS so that each is painted part of the time
-   (a hidden tab is not painted); target ratio >= 0.9.
+   diagnostics, training warnings, the timeline's snapshots every 100 steps); the tabs of the
+   training page (curves, attention, activations, ...) are cycled every TAB_SECONDS so that
+   each is painted part of the time (a hidden tab is not painted); target ratio >= 0.9.
 2. GUI event-loop latency while training: a 10 ms QTimer's intervals (target p99 <= 50 ms).
 3. Redraw time of the whole window with 100k steps of history (target <= 33 ms, 30 fps).
 4. Peak RSS of this process, and cold start to window shown (target <= 3 s).
+5. The timeline's bookkeeping on the GUI thread: per coalesced batch of step rows, per
+   report recorded, per snapshot taken (it keeps references to what the worker sent).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset default] [--steps 150] [--rounds 3]
 """
@@ -79,6 +81,7 @@ def spin(app, seconds: float = 0.0, until=None, limit: float = 600.0) -> None:
 
 
 CONTROL_LATENCY: list[tuple[float, float]] = []  # (pause, stop) seconds, as the GUI sees them
+TIMELINE: list[tuple[int, int]] = []  # (snapshots kept, their bytes) at the end of each window run
 TAB_SECONDS = 1.5  # each tab of the training page is shown this long in turn while training
 
 
@@ -87,7 +90,11 @@ def issue6_views(window) -> list[str]:
     tabs = window.training_tabs
     names = [tabs.tabText(i) for i in range(tabs.count()) if tabs.tabText(i) != "Curves"]
     extras = (("next_chars", "next-character probabilities"), ("training_warnings", "training warnings"))
-    return names + [label for attr, label in extras if hasattr(window, attr)]
+    names += [label for attr, label in extras if hasattr(window, attr)]
+    timeline = getattr(window, "timeline", None)
+    if timeline is not None and timeline.every > 0:
+        names.append(f"timeline snapshots every {timeline.every} steps")
+    return names
 
 
 def open_window(preset_name: str):
@@ -101,6 +108,9 @@ def open_window(preset_name: str):
     app = QApplication.instance()
     spin(app, until=lambda: window.corpus is not None, limit=60)
     window.samples.findChild(object, "sampleEvery").setValue(100)
+    if hasattr(window, "timeline"):  # on, at its default cadence
+        from gptviz.timeline import DEFAULT_EVERY
+        window.timeline_bar.every.setValue(DEFAULT_EVERY)
     return window, app
 
 
@@ -138,6 +148,8 @@ def window_run(window, app, steps: int):
     spin(app, until=lambda: not window.active(), limit=10)
     stop_s = time.perf_counter() - t0
     CONTROL_LATENCY.append((pause_s, stop_s))
+    if hasattr(window, "timeline"):
+        TIMELINE.append((len(window.timeline), window.timeline.nbytes))
     tps = window.loss_plot.history["tokens_per_sec"][10:steps + 10]
     tokens_per_step = window.current_trainer().tokens_per_step
     seconds = float(np.sum(tokens_per_step / tps))
@@ -166,6 +178,37 @@ def redraw_ms(window, app, rows: int = 100_000, frames: int = 30) -> float:
         app.processEvents()
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000
+
+
+def timeline_cost_us(batches: int = 30_000, rows: int = 3) -> tuple[float, float, float]:
+    """(µs per batch of `rows` step rows, µs per report recorded, µs per batch that takes a
+    snapshot) of the window's Timeline at its default cadence, with `default`-sized
+    diagnostics (37 parameters' 64-bin histograms) every 10 steps and attention maps
+    (4 × 4 heads, 28 characters) every 100."""
+    from gptviz.activations import ActivationStats
+    from gptviz.attention_probe import AttentionMaps
+    from gptviz.gui.payloads import Diagnostics, Histogram
+    from gptviz.timeline import Timeline
+    rng = np.random.default_rng(0)
+    hist = {f"p{i}": Histogram(rng.random(64, dtype=np.float32), -1.0, 1.0) for i in range(37)}
+    acts = {f"blocks.{i}.mlp": ActivationStats("mlp", hist["p0"], 1.0, 2.0, 0.0, 1.0) for i in range(4)}
+    timeline = Timeline()
+    plain, taking, recording = [], [], []
+    for b in range(batches):
+        steps = np.arange(b * rows + 1, (b + 1) * rows + 1, dtype=np.float64)
+        for step in (int(s) for s in steps if s % 10 == 0):  # sent before the rows, as the worker does
+            d = Diagnostics(step, {k: 1.0 for k in hist}, {k: 1e-3 for k in hist}, dict(hist), dict(acts))
+            maps = AttentionMaps(step, "x" * 28, rng.random((4, 4, 28, 28), dtype=np.float32))
+            t0 = time.perf_counter()
+            timeline.record("diagnostics", step, d)
+            if step % 100 == 0:
+                timeline.record("attention", step, maps)
+            recording.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        taken = timeline.add_steps(steps, {"loss": steps, "lr": steps, "grad_norm": steps,
+                                           "tokens_per_sec": steps}, steps)
+        (taking if taken else plain).append(time.perf_counter() - t0)
+    return tuple(statistics.mean(t) * 1e6 for t in (plain, recording, taking))
 
 
 def cold_start_seconds() -> float:
@@ -228,6 +271,9 @@ def main() -> None:
           f"training-page tabs cycled every {TAB_SECONDS:g} s)")
     print(f"GUI event-loop latency, 10 ms timer while training: p50 {np.percentile(latency, 50):.1f} ms, "
           f"p99 {np.percentile(latency, 99):.1f} ms, max {latency.max():.1f} ms  (target p99 <= 50 ms)")
+    if TIMELINE:
+        print("timeline snapshots kept per window run: " + ", ".join(
+            f"{n} ({nbytes / 1e3:,.0f} kB)" for n, nbytes in TIMELINE))
     worst_pause = max(p for p, _ in CONTROL_LATENCY) * 1000
     worst_stop = max(s for _, s in CONTROL_LATENCY) * 1000
     print(f"Pause / Stop, click to the window seeing it (checked every 50 ms): worst {worst_pause:.0f} ms / "
@@ -238,6 +284,9 @@ def main() -> None:
     window.close()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss_mb:.0f} MB")
+    batch_us, record_us, snapshot_us = timeline_cost_us()
+    print(f"timeline bookkeeping on the GUI thread: {batch_us:.0f} µs per batch of 3 step rows, "
+          f"{record_us:.1f} µs per report recorded, {snapshot_us:.0f} µs per batch taking a snapshot")
     print(f"cold start to window shown: {min(cold):.2f} s best, {statistics.median(cold):.2f} s median "
           f"of 3  (target <= 3 s)")
 

@@ -23,19 +23,26 @@ from gptviz.trainer import Trainer
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tinyshakespeare.txt"
 
 
-def matmul_peak(rounds: int = 7) -> float:
-    """Best over sizes of the median rate of square fp32 matmuls (robust to one lucky run)."""
+def matmul_peak(rounds: int = 7, device: str = "cpu", dtype: torch.dtype = torch.float32,
+                sizes: tuple[int, ...] = (512, 1024, 2048), flops_per_round: float = 4e9) -> float:
+    """Best over sizes of the median rate (GFLOP/s) of square matmuls (robust to one lucky
+    run). On a GPU, pass bigger sizes and rounds worth more FLOPs; the clock is read only
+    after the device has finished."""
+    from gptviz.devices import synchronize
+    dev = torch.device(device)
     best = 0.0
-    for n in (512, 1024, 2048):
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        repeats = max(2, int(4e9 / (2 * n**3)))
+    for n in sizes:
+        a, b = torch.randn(n, n, device=dev, dtype=dtype), torch.randn(n, n, device=dev, dtype=dtype)
+        repeats = max(2, int(flops_per_round / (2 * n**3)))
         for _ in range(3):
             a @ b
         rates = []
         for _ in range(rounds):
+            synchronize(dev)
             t0 = time.perf_counter()
             for _ in range(repeats):
                 a @ b
+            synchronize(dev)
             rates.append(repeats * 2 * n**3 / (time.perf_counter() - t0) / 1e9)
         best = max(best, statistics.median(rates))
     return best

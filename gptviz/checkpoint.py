@@ -4,28 +4,37 @@ A checkpoint holds the model, the optimizers, the config, the vocabulary, the st
 the random-number state. It is written to a temporary file beside the target and
 renamed over it only when complete, so a crash mid-save leaves the old one intact. It
 is read with ``torch.load(weights_only=True)``, which refuses anything but tensors and
-plain containers.
+plain containers, after a CRC check of every record; what was read must then match the
+SHA-256 of the contents saved with them (checkpoints from before it have none).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from .config import TrainConfig
+from .content_digest import content_digest
 from .corpus import Corpus
+from .devices import resolve_device
 from .model import ConfigError
+from .tokenizer import CharTokenizer, TokenizerError
 from .trainer import Trainer
 
 FORMAT = "gptviz-checkpoint"
 VERSION = 1
 FILENAME = "checkpoint.pt"
+DIGEST = "sha256"  # of the rest of the payload (content_digest.py)
+_DOS_DIR = 0x10  # the MS-DOS "directory" bit of a zip record's external attributes
 
 
 class CheckpointError(ValueError):
@@ -70,7 +79,9 @@ def checkpoint_path(path: str | os.PathLike) -> Path:
     return p / FILENAME if p.is_dir() else p
 
 
-def save_checkpoint(path: str | os.PathLike, trainer: Trainer) -> Path:
+def save_checkpoint(path: str | os.PathLike, trainer: Trainer, state: dict | None = None) -> Path:
+    """Write the trainer's checkpoint atomically. state: its state_dict() if already taken
+    (in a multi-process run every rank takes it, a collective call, and rank 0 saves it)."""
     path = checkpoint_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -80,8 +91,9 @@ def save_checkpoint(path: str | os.PathLike, trainer: Trainer) -> Path:
         "chars": trainer.corpus.tokenizer.chars,
         "corpus_name": trainer.corpus.name,
         "step": trainer.step_count,
-        "state": trainer.state_dict(),
+        "state": trainer.state_dict() if state is None else state,
     }
+    payload[DIGEST] = content_digest(payload)  # checked on loading, over what was read
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -95,22 +107,32 @@ def save_checkpoint(path: str | os.PathLike, trainer: Trainer) -> Path:
     return path
 
 
-def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Read and check a checkpoint. Its tensors are loaded onto map_location (the CPU by
+    default, so a checkpoint written on a GPU loads on a machine without one); a Trainer
+    or model built from it moves them to its own device."""
     path = checkpoint_path(path)
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint")
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory without a {FILENAME}")
     try:
-        with zipfile.ZipFile(path) as archive:  # torch's format is a zip with CRC-32 per record
+        # Read once: the checks and torch see the same bytes, even if the file is replaced.
+        data = io.BytesIO(path.read_bytes())
+        with zipfile.ZipFile(data) as archive:  # torch's format is a zip with CRC-32 per record
             damaged = archive.testzip()
+            folders = [i.filename for i in archive.infolist() if i.is_dir() or i.external_attr & _DOS_DIR]
         if damaged is not None:
             raise CheckpointError(f"{path}: corrupted: record {damaged!r} fails its CRC check")
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if folders:  # torch never writes one; its reader then hands back stale memory for it
+            raise CheckpointError(f"{path}: corrupted: record {folders[0]!r} is marked as a folder")
+        data.seek(0)
+        payload = torch.load(data, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         raise CheckpointError(f"{path}: refused: it holds objects other than tensors and "
                               f"plain data, which could run code ({str(e).splitlines()[0]})") from e
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as e:
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError,
+            OverflowError, zlib.error, struct.error) as e:  # zlib: a flipped compression method
         raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupted?): "
                               f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -119,6 +141,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     if not isinstance(version, int) or version > VERSION:
         raise CheckpointError(f"{path}: checkpoint format version {version!r} is newer than this "
                               f"gptviz understands ({VERSION}); upgrade gptviz")
+    stored = payload.pop(DIGEST, None)  # absent in checkpoints saved before it was added
+    if stored is not None and stored != content_digest(payload):
+        raise CheckpointError(f"{path}: corrupted: what was read does not match the SHA-256 "
+                              f"saved with it")
     try:
         config = TrainConfig.from_dict(payload["config"])
         ckpt = Checkpoint(path=path, config=config, chars=str(payload["chars"]),
@@ -126,14 +152,16 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                           corpus_name=str(payload.get("corpus_name", "?")))
         for key in ("model", "optimizers", "step", "batch_rng", "dropout_rng"):
             ckpt.state[key]
-    except (KeyError, TypeError, ConfigError) as e:
+        CharTokenizer(payload["chars"] if isinstance(payload["chars"], str) else "")
+    except (KeyError, TypeError, ConfigError, TokenizerError) as e:
         raise CheckpointError(f"{path}: incomplete or inconsistent checkpoint ({e})") from e
     return ckpt
 
 
 def restore_trainer(ckpt: Checkpoint, corpus: Corpus, config: TrainConfig | None = None,
-                    device: str = "cpu") -> Trainer:
-    """A Trainer in exactly the checkpoint's state.
+                    device: str = "cpu", **trainer_options) -> Trainer:
+    """A Trainer in exactly the checkpoint's state, on any device and any number of
+    processes (trainer_options: Trainer's autocast, compile, launch).
 
     config may change the run's length and schedule (e.g. a larger max_iters) but not the
     model's shape or optimizer; by default it is the checkpoint's own.
@@ -141,7 +169,7 @@ def restore_trainer(ckpt: Checkpoint, corpus: Corpus, config: TrainConfig | None
     ckpt.check_corpus(corpus)
     config = config or ckpt.config
     ckpt.check_config(config)
-    trainer = Trainer(config, corpus, device=device)
+    trainer = Trainer(config, corpus, device=device, **trainer_options)
     try:
         trainer.load_state_dict(ckpt.state)
     except (RuntimeError, KeyError, ValueError, TypeError) as e:
@@ -149,8 +177,9 @@ def restore_trainer(ckpt: Checkpoint, corpus: Corpus, config: TrainConfig | None
     return trainer
 
 
-def load_model(ckpt: Checkpoint, device: str = "cpu"):
-    """The checkpoint's model (in eval mode) and tokenizer, for sampling without a corpus."""
+def load_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
+    """The checkpoint's model (in eval mode, on device) and tokenizer, for sampling without
+    a corpus."""
     from .model import build_model
     from .tokenizer import CharTokenizer
 
@@ -160,4 +189,4 @@ def load_model(ckpt: Checkpoint, device: str = "cpu"):
         model.load_state_dict(ckpt.state["model"])
     except RuntimeError as e:
         raise CheckpointError(f"{ckpt.path}: weights do not fit the model ({str(e).splitlines()[0]})") from e
-    return model.to(device).eval(), tokenizer
+    return model.to(resolve_device(device)).eval(), tokenizer

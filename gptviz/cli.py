@@ -39,6 +39,11 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
                            choices=CHOICES.get(f.name), metavar=None if f.name in CHOICES else "N")
 
 
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", metavar="DEVICE",
+                   help="auto (CUDA, else MPS, else the CPU), cpu, cuda, cuda:N or mps (default: auto)")
+
+
 def explicit_settings(args: argparse.Namespace) -> dict:
     """The settings the user gave: --set first, then the named flags (which win)."""
     values = parse_assignments(args.set)
@@ -68,7 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue from DIR's checkpoint (flags given change its schedule)")
     train.add_argument("--force", action="store_true",
                        help="start afresh in DIR even if it holds a run (its files are replaced)")
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    add_device_option(train)
+    train.add_argument("--autocast", action=argparse.BooleanOptionalAction, default=True,
+                       help="train in bfloat16 under torch.autocast on GPUs that support it "
+                       "(default: on; --no-autocast trains in fp32; the CPU always uses fp32)")
+    train.add_argument("--compile", action="store_true",
+                       help="compile the model with torch.compile (start-up takes longer; "
+                       "it may or may not be faster)")
     train.add_argument("--diagnostics-every", type=int, default=0, metavar="N",
                        help="also compute per-parameter diagnostics every N steps (0: never)")
     train.add_argument("--sample-chars", type=int, default=200, metavar="N",
@@ -85,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--top-p", type=float, default=None)
     sample.add_argument("--max-new-tokens", type=int, default=500)
     sample.add_argument("--seed", type=int, default=None)
-    sample.add_argument("--device", default="cpu")
+    add_device_option(sample)
 
     export = sub.add_parser("export", help="write a run's metrics as CSV or TensorBoard event files",
                             description="Export a run directory (from `gptviz train` or the window).")
@@ -121,11 +132,21 @@ def cmd_window(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    status = run_command(argv)
+    from .distributed import exit_if_joined
+    exit_if_joined(status)  # after a multi-process run: ends here (see its docstring)
+    return status
+
+
+def run_command(argv: list[str] | None = None) -> int:
+    """Parse argv and run the command; user-facing failures become a message and a status."""
     from .checkpoint import CheckpointError
     from .cli_tools import cmd_demo, cmd_export, cmd_graph, cmd_sample  # import CLIError from here
     from .cli_train import cmd_train
     from .corpus import CorpusError
     from .default_corpus import DownloadError
+    from .devices import DeviceError
+    from .distributed import LaunchError
     from .export import ExportError
     from .runs import RunError
     from .sampler import SamplingError
@@ -153,11 +174,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gptviz: {e}", file=sys.stderr)
         return e.status
     except (CorpusError, CheckpointError, DownloadError, SamplingError, TrainingError, RunError,
-            ExportError) as e:
+            ExportError, DeviceError, LaunchError) as e:
         print(f"gptviz: {e}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `gptviz sample ... | head`
         return 0
+    except KeyboardInterrupt:  # Ctrl+C before training started (it saves a checkpoint then)
+        print("gptviz: interrupted", file=sys.stderr)
+        return 130
     except OSError as e:  # e.g. --out names a file, the disk is full
         print(f"gptviz: {e}", file=sys.stderr)
         return 1

@@ -11,11 +11,13 @@ from .cli import CLIError
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint, load_model
+    from .devices import resolve_device
     from .sampler import Sampler
 
-    ckpt = load_checkpoint(args.checkpoint)
-    model, tokenizer = load_model(ckpt, args.device)
-    sampler = Sampler(model, tokenizer, args.device)
+    device = resolve_device(args.device)  # first: an unavailable device is the first thing said
+    ckpt = load_checkpoint(args.checkpoint)  # onto the CPU, then to the device, whatever it was saved on
+    model, tokenizer = load_model(ckpt, device)
+    sampler = Sampler(model, tokenizer, device)
     sampler.validate(args.prompt, args.temperature, args.top_k, args.top_p, args.max_new_tokens)
     out = sys.stdout
     out.write(args.prompt)

@@ -20,6 +20,10 @@ CHOICES: dict[str, tuple[str, ...]] = {  # the settings that take one of a few w
 }
 
 
+MAX_INT = 2**31 - 1  # every integer setting (the window's spin boxes reach this far)
+MAX_RATE = 1000.0  # lr, muon_lr, weight_decay: far past divergence, short of float32 overflow
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # model
@@ -35,6 +39,7 @@ class TrainConfig:
     activation: str = "gelu"
     # data and schedule
     batch_size: int = 12
+    grad_accum: int = 1  # micro-batches of batch_size per optimizer step (gradient accumulation)
     max_iters: int = 2000
     lr: float = 1e-3
     min_lr: float = 1e-4
@@ -55,8 +60,8 @@ class TrainConfig:
     seed: int = 1337
 
     def __post_init__(self) -> None:
-        positive = ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "max_iters",
-                    "eval_interval", "eval_iters")
+        positive = ("n_layer", "n_head", "n_embd", "block_size", "batch_size", "grad_accum",
+                    "max_iters", "eval_interval", "eval_iters")
         non_negative = ("warmup_iters", "lr_decay_iters", "seed")
         for f in fields(self):
             value = getattr(self, f.name)
@@ -65,6 +70,8 @@ class TrainConfig:
                 raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
             if f.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ConfigError(f"{f.name} must be an integer, got {value!r}")
+            if f.type == "int" and value > MAX_INT:
+                raise ConfigError(f"{f.name} must be at most {MAX_INT:,}, got {value:,}")
             if f.type == "bool" and not isinstance(value, bool):
                 raise ConfigError(f"{f.name} must be true or false, got {value!r}")
             if f.name in positive and value < 1:
@@ -79,8 +86,12 @@ class TrainConfig:
         for name in ("beta1", "beta2", "muon_momentum"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
-        if self.weight_decay < 0 or self.grad_clip < 0:
-            raise ConfigError("weight_decay and grad_clip must not be negative")
+        for name in ("lr", "muon_lr", "weight_decay"):
+            if getattr(self, name) > MAX_RATE:  # larger ones overflow float32 in the update
+                raise ConfigError(f"{name} must be at most {MAX_RATE:g}, got {getattr(self, name)}")
+        for name in ("weight_decay", "grad_clip"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative, got {getattr(self, name)}")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,10 @@ import torch
 from .tokenizer import CharTokenizer
 
 TRAIN_FRACTION = 0.9
+#: The largest text file read. Loading peaks at about 2.3 times the file's size for ASCII
+#: text (the bytes and the text while decoding; then the text and one byte per token), so
+#: 1 GiB needs ~2.5 GB. A character-level model this size learns from far less anyway.
+MAX_BYTES = 1 << 30
 
 
 class CorpusError(ValueError):
@@ -31,11 +36,26 @@ def read_text_file(path: str | os.PathLike) -> str:
     if p.is_dir():
         raise CorpusError(f"{p}: is a directory, not a text file")
     try:
+        before = p.stat()
+        if not stat.S_ISREG(before.st_mode):  # a device may never end; a pipe has no size
+            raise CorpusError(f"{p}: is not a regular file (a device, pipe or socket); "
+                              f"save the text to a file and load that")
+        if before.st_size > MAX_BYTES:
+            raise CorpusError(f"{p}: is {before.st_size / 2**30:.1f} GiB; gptviz reads text files "
+                              f"of at most {MAX_BYTES // 2**30} GiB (use a part of it)")
         data = p.read_bytes()
+        after = p.stat()
     except OSError as e:
         raise CorpusError(f"{p}: cannot be read ({e.strerror or e})") from e
+    if _changed(before, after) or len(data) != after.st_size:
+        raise CorpusError(f"{p}: changed while it was being read ({before.st_size:,} bytes before, "
+                          f"{after.st_size:,} after, {len(data):,} read); load it again once it "
+                          f"is no longer being written")
     if not data:
         raise CorpusError(f"{p}: is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and _decodes(data, "utf-16"):
+        raise CorpusError(f"{p}: is UTF-16 text (it starts with a UTF-16 byte-order mark); "
+                          f"save it as UTF-8")
     if b"\x00" in data:
         raise CorpusError(f"{p}: looks binary (it contains NUL bytes), not like text")
     try:
@@ -50,6 +70,20 @@ def read_text_file(path: str | os.PathLike) -> str:
     return text
 
 
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _changed(before: os.stat_result, after: os.stat_result) -> bool:
+    """Whether the file was written or replaced between the two stats."""
+    return ((before.st_ino, before.st_size, before.st_mtime_ns)
+            != (after.st_ino, after.st_size, after.st_mtime_ns))
+
+
 class Corpus:
     """Text, its character vocabulary, and the 90%/10% train/validation split."""
 
@@ -60,9 +94,8 @@ class Corpus:
         self.notice = notice  # e.g. "offline: using the built-in fallback corpus"
         self.text = text
         self.tokenizer = CharTokenizer.from_text(text)
-        ids = self.tokenizer.encode(text)
         dtype = np.uint8 if self.tokenizer.vocab_size <= 256 else np.int32
-        data = torch.from_numpy(ids.astype(dtype))
+        data = torch.from_numpy(self.tokenizer.encode(text, dtype))  # no int64 copy on the way
         n = int(TRAIN_FRACTION * len(data))
         self.train_data, self.val_data = data[:n], data[n:]
 

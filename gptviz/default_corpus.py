@@ -47,15 +47,18 @@ def tiny_shakespeare(progress: Progress | None = None,
     return download_verified(corpus_url(), path, TINY_SHAKESPEARE_SHA256, progress, cancelled)
 
 
-def fallback_text(limit: int = 1_200_000) -> str:
+def fallback_text(limit: int = 1_200_000, cancelled: Callable[[], bool] | None = None) -> str:
     """English prose every Python install carries: the standard library's docstrings.
 
-    Read from source with `ast` (nothing is imported or run), in a fixed order.
+    Read from source with `ast` (nothing is imported or run), in a fixed order. It takes
+    seconds, so cancelled() is asked before each file (DownloadCancelled once it is true).
     """
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     parts: list[str] = []
     size = 0
     for source in sorted(stdlib.glob("*.py")):
+        if cancelled is not None and cancelled():
+            raise DownloadCancelled("building the fallback corpus was cancelled")
         try:
             tree = ast.parse(source.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
@@ -87,4 +90,4 @@ def default_corpus(progress: Progress | None = None,
     except DownloadCancelled:
         raise
     except DownloadError as e:
-        return Corpus(fallback_text(), name=FALLBACK_NAME, notice=offline_notice(e))
+        return Corpus(fallback_text(cancelled=cancelled), name=FALLBACK_NAME, notice=offline_notice(e))

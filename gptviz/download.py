@@ -64,8 +64,13 @@ def download_verified(url: str, dest: str | os.PathLike, sha256: str,
 
     if was_cancelled():
         raise DownloadCancelled(f"download of {url} was cancelled")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    if dest.is_dir():
+        raise DownloadError(f"{dest}: is a directory; cannot save {url} there")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    except OSError as e:
+        raise DownloadError(f"{dest}: cannot write there ({e.strerror or e})") from e
     tmp = Path(tmp_name)
     sockets: list[socket.socket] = []
     opener = urllib.request.build_opener(_RecordingHTTPHandler(sockets), _RecordingHTTPSHandler(sockets))
@@ -110,7 +115,10 @@ def download_verified(url: str, dest: str | os.PathLike, sha256: str,
             raise DownloadError(
                 f"{url}: checksum mismatch (expected SHA-256 {sha256}, got {digest}); file discarded"
             )
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError as e:
+            raise DownloadError(f"{dest}: cannot write there ({e.strerror or e})") from e
         return dest
     finally:
         tmp.unlink(missing_ok=True)

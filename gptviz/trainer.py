@@ -22,14 +22,26 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
+from . import distributed
 from . import metrics as M
 from .activations import ActivationProbe
 from .config import TrainConfig
 from .corpus import Corpus
+from .devices import (
+    autocast_context,
+    autocast_dtype,
+    device_rng_state,
+    resolve_device,  # noqa: F401 - also imported from here
+    set_device_rng_state,
+    synchronize,
+)
+from .distributed import SINGLE, Launch
+from .memory_needs import check_fits
 from .model import build_model
 from .optim import build_optimizers, lr_multiplier, set_lr
 
 EVAL_SEED_OFFSET = 7919  # evaluation batches come from their own, fixed stream
+RESEED_STRIDE = 1_000_003  # a rank new to a resumed run seeds from seed + rank + this × step
 
 
 class TrainingError(RuntimeError):
@@ -47,7 +59,12 @@ class StepInterrupted(Exception):
 #: Settings the Trainer reads afresh at every step, so a run may change them between two
 #: steps (`Trainer.reconfigure`); the others shape the model or its optimizers.
 LIVE_SETTINGS = frozenset({"max_iters", "eval_interval", "eval_iters", "warmup_iters",
-                           "lr_decay_iters", "decay", "min_lr", "grad_clip", "batch_size"})
+                           "lr_decay_iters", "decay", "min_lr", "grad_clip", "batch_size",
+                           "grad_accum"})
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 class StopPoints:
@@ -93,22 +110,31 @@ class StopPoints:
         self._poll()
 
 
-def resolve_device(name: str = "cpu") -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
-
-
 class Trainer:
-    def __init__(self, config: TrainConfig, corpus: Corpus, device: str = "cpu"):
+    """One training run: the model, its optimizers, the step count and the random streams.
+
+    device: "cpu", "cuda", "cuda:N", "mps" or "auto" (devices.resolve_device). autocast:
+    train in bfloat16 under torch.autocast where the device supports it (GPUs; the weights
+    and optimizer state stay fp32). compile: run the plain training steps through
+    torch.compile (steps with diagnostics or should_stop run eagerly, with their hooks).
+    launch: this process's place in a multi-process run (distributed.py): the model is then
+    wrapped in DistributedDataParallel, each rank draws its own batches and dropout, and
+    the reported loss is the mean over all ranks. `model` is always the plain module: its
+    weights, hooks, samples and checkpoints are the same however it is trained.
+    """
+
+    def __init__(self, config: TrainConfig, corpus: Corpus, device: str = "cpu", *,
+                 autocast: bool = True, compile: bool = False, launch: Launch | None = None):
         corpus.check_block_size(config.block_size)
         self.config = config
         self.corpus = corpus
         self.device = resolve_device(device)
+        check_fits(config, corpus.vocab_size, self.device)  # refuse before allocating
+        self.launch = launch or SINGLE
+        if self.launch.distributed and not distributed.backend():
+            raise TrainingError("a multi-process Trainer needs the process group: "
+                                "call distributed.start first")
+        self.amp_dtype = autocast_dtype(self.device) if autocast else None
         torch.manual_seed(config.seed)
         model_config = config.model_config(corpus.vocab_size)
         self.model = build_model(model_config, config.model).to(self.device)
@@ -116,11 +142,35 @@ class Trainer:
         self.named = M.named_trainable(self.model)
         self.step_count = 0  # optimizer steps completed
         self.elapsed = 0.0  # seconds spent in completed steps: metrics' `time` (no pauses, evals)
-        self.batch_rng = torch.Generator().manual_seed(config.seed)
-        self.dropout_rng_state = torch.get_rng_state()
-        self.tokens_per_step = config.batch_size * config.block_size
+        self.batch_rng = torch.Generator()
+        if self.launch.rank == 0:  # the single-process streams: batches, and dropout after init
+            self.batch_rng.manual_seed(config.seed)
+            self.dropout_rng_state = torch.get_rng_state()
+            self.device_rng_state = device_rng_state(self.device)
+        else:  # every other rank draws batches and dropout masks of its own
+            self._seed_streams(config.seed + self.launch.rank)
+        self.tokens_per_step = self._tokens_per_step(config)
+        self._ddp = distributed.wrap(self.model, self.device) if self.launch.distributed else None
+        self._compiled = self._compile(self._ddp or self.model) if compile else None
+        self._compile_checked = False  # whether a compiled step has run (compile errors come then)
         self._stop_points: StopPoints | None = None  # hooked in on first use
         self._activations: ActivationProbe | None = None  # made on the first diagnostics
+
+    @property
+    def compiled(self) -> bool:
+        return self._compiled is not None
+
+    def _tokens_per_step(self, config: TrainConfig) -> int:
+        """Tokens one optimizer step trains on, over every micro-batch and every rank."""
+        return config.batch_size * config.block_size * config.grad_accum * self.launch.world_size
+
+    @staticmethod
+    def _compile(module: torch.nn.Module):
+        try:
+            return torch.compile(module)
+        except (RuntimeError, ImportError, AssertionError) as e:  # e.g. a Python it cannot handle
+            raise TrainingError(f"--compile: torch.compile is not supported here "
+                                f"({_first_line(e)}); train without --compile") from e
 
     # -- one step -------------------------------------------------------------------------
     def lr(self, step: int | None = None) -> float:
@@ -129,32 +179,57 @@ class Trainer:
 
     def step(self, diagnostics: bool = False,
              should_stop: Callable[[], bool] | None = None) -> M.StepMetrics:
-        """One optimizer step. With diagnostics, also per-parameter grad norms,
-        update:data ratios, gradient histograms and the forward pass's activation
-        statistics (activations.py); they cost extra time.
+        """One optimizer step, over grad_accum micro-batches (and every rank's, when
+        distributed). With diagnostics, also per-parameter grad norms, update:data ratios,
+        gradient histograms and the forward pass's activation statistics (activations.py,
+        of the last micro-batch); they cost extra time.
 
         should_stop (thread-safe, cheap) is asked all through the forward and backward
         pass; when it returns True the step is abandoned with StepInterrupted and the
-        trainer is left exactly as it was before the call.
+        trainer is left exactly as it was before the call. (Single process only: one rank
+        abandoning a step would leave the others waiting for its gradients.)
         """
+        if should_stop is not None and self.launch.distributed:
+            raise TrainingError("should_stop cannot interrupt a step of a multi-process run: the "
+                                "other ranks would wait for this one's gradients")
         cfg = self.config
         t0 = time.perf_counter()
         before = self._snapshot() if should_stop is not None else None
         multiplier = lr_multiplier(cfg, self.step_count)
         set_lr(self.optimizers, multiplier)
         self.model.train()
-        x, y = self.corpus.get_batch("train", cfg.batch_size, cfg.block_size,
-                                     self.batch_rng, self.device)
-        torch.set_rng_state(self.dropout_rng_state)
+        self._use_streams()
+        eager = diagnostics or should_stop is not None or self._compiled is None
+        forward = (self._ddp or self.model) if eager else self._compiled
+        accum = cfg.grad_accum
+        losses, activations = [], {}
         try:
             with self._watch(should_stop):
-                with self._recording(diagnostics) as activations:  # hooks only when diagnosing
-                    _, loss = self.model(x, y)
-                loss.backward()
+                for micro in range(accum):
+                    last = micro == accum - 1
+                    x, y = self.corpus.get_batch("train", cfg.batch_size, cfg.block_size,
+                                                 self.batch_rng, self.device)
+                    with self._syncing(last):  # DDP averages the gradients after the last
+                        with self._recording(diagnostics and last) as recorded:  # hooks only when diagnosing
+                            with autocast_context(self.device, self.amp_dtype):
+                                _, loss = forward(x, y)
+                        (loss / accum if accum > 1 else loss).backward()
+                    losses.append(loss.detach())
+                    if diagnostics and last:
+                        activations = recorded
         except StepInterrupted:
             self._zero_grad()
             self._restore(before)
             raise
+        except Exception as e:
+            if forward is self._compiled and not self._compile_checked:  # compiling happens here
+                self._zero_grad()
+                raise TrainingError(f"--compile: torch.compile could not compile the model here "
+                                    f"({type(e).__name__}: {_first_line(e)}); train without "
+                                    f"--compile") from e
+            raise
+        if forward is self._compiled:
+            self._compile_checked = True
         extra = {}
         if diagnostics:  # of the raw gradients, before clipping scales them
             extra["grad_norms"] = M.grad_norms(self.named)
@@ -162,7 +237,10 @@ class Trainer:
             extra["activations"] = dict(activations)
         clip = cfg.grad_clip if cfg.grad_clip > 0 else math.inf
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
-        loss_value = loss.item()
+        loss_mean = losses[0] if accum == 1 else torch.stack(losses).mean()
+        if self.launch.distributed:  # the loss of the whole batch, the same on every rank
+            loss_mean = distributed.mean(loss_mean, self.device)
+        loss_value = loss_mean.item()
         if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
             self._zero_grad()
             what = "loss" if not math.isfinite(loss_value) else "gradient norm"
@@ -179,14 +257,20 @@ class Trainer:
             extra["update_ratios"] = M.update_ratios(self.named, params_before)
         self._zero_grad()
         self.dropout_rng_state = torch.get_rng_state()
+        self.device_rng_state = device_rng_state(self.device)
         self.step_count += 1
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
+        synchronize(self.device)
         dt = time.perf_counter() - t0
         self.elapsed += dt
         return M.StepMetrics(step=self.step_count, loss=loss_value, lr=cfg.lr * multiplier,
                              grad_norm=grad_norm, tokens_per_sec=self.tokens_per_step / dt,
                              dt=dt, time=self.elapsed, **extra)
+
+    def _syncing(self, last_micro_step: bool):
+        """DDP's gradient averaging only on a step's last micro-batch (no_sync before it)."""
+        if self._ddp is None or last_micro_step:
+            return nullcontext()
+        return self._ddp.no_sync()
 
     def _watch(self, should_stop: Callable[[], bool] | None):
         """A context in which should_stop is asked inside the model (nothing if None)."""
@@ -204,10 +288,45 @@ class Trainer:
             self._activations = ActivationProbe(self.model)
         return self._activations.recording()
 
+    # -- random streams ---------------------------------------------------------------------
+    def _use_streams(self) -> None:
+        """Dropout draws from the run's own stream, whatever ran in between two steps."""
+        torch.set_rng_state(self.dropout_rng_state)
+        if self.device_rng_state is not None:
+            set_device_rng_state(self.device, self.device_rng_state)
+
+    def _seed_streams(self, seed: int) -> None:
+        """Fresh batch and dropout streams from a seed (a rank of its own)."""
+        self.batch_rng.manual_seed(seed)
+        self.dropout_rng_state = torch.Generator().manual_seed(seed).get_state()
+        self.device_rng_state = None
+        if self.device.type == "cuda":
+            with torch.cuda.device(self.device):
+                torch.cuda.manual_seed(seed)
+            self.device_rng_state = device_rng_state(self.device)
+        elif self.device.type == "mps":
+            torch.mps.manual_seed(seed)
+            self.device_rng_state = device_rng_state(self.device)
+
+    def _streams(self) -> dict:
+        """This rank's random streams, as a checkpoint holds them."""
+        streams = {"batch_rng": self.batch_rng.get_state(), "dropout_rng": self.dropout_rng_state}
+        if self.device_rng_state is not None:
+            streams["device_rng"] = self.device_rng_state
+            streams["device_rng_type"] = self.device.type
+        return streams
+
+    def _load_streams(self, streams: dict) -> None:
+        self.batch_rng.set_state(streams["batch_rng"])
+        self.dropout_rng_state = streams["dropout_rng"]
+        if streams.get("device_rng_type") == self.device.type:  # a GPU's state fits only its kind
+            self.device_rng_state = streams["device_rng"]
+
     def _snapshot(self) -> dict:
         """What a step changes before its update: learning rates and random streams."""
         return {"lrs": [[g["lr"] for g in opt.param_groups] for opt in self.optimizers],
-                "batch_rng": self.batch_rng.get_state(), "global_rng": torch.get_rng_state()}
+                "batch_rng": self.batch_rng.get_state(), "global_rng": torch.get_rng_state(),
+                "device_rng": device_rng_state(self.device)}
 
     def _restore(self, before: dict) -> None:
         for opt, lrs in zip(self.optimizers, before["lrs"]):
@@ -215,6 +334,8 @@ class Trainer:
                 group["lr"] = lr
         self.batch_rng.set_state(before["batch_rng"])
         torch.set_rng_state(before["global_rng"])
+        if before["device_rng"] is not None:
+            set_device_rng_state(self.device, before["device_rng"])
 
     def _zero_grad(self) -> None:
         for opt in self.optimizers:
@@ -246,7 +367,8 @@ class Trainer:
                             return None
                         x, y = self.corpus.get_batch(split, cfg.batch_size, cfg.block_size, gen,
                                                      self.device)
-                        total += float(self.model(x, y)[1])
+                        with autocast_context(self.device, self.amp_dtype):
+                            total += float(self.model(x, y)[1])
                     result[split] = total / n
         except StepInterrupted:
             return None
@@ -292,26 +414,58 @@ class Trainer:
             raise TrainingError(f"cannot change {', '.join(fixed)} of a run in progress; "
                                 f"only {', '.join(sorted(LIVE_SETTINGS))} can change")
         self.config = config
-        self.tokens_per_step = config.batch_size * config.block_size
+        self.tokens_per_step = self._tokens_per_step(config)
 
     # -- state, for checkpoints -------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {
+        """Everything a checkpoint needs to go on exactly: the plain module's weights (no
+        DDP or compile prefixes), the optimizers, the step and the random streams.
+
+        Distributed, this is a collective call (every rank must make it): it gathers each
+        rank's random streams into "rank_streams"; the top-level streams are rank 0's, so
+        a single process resumes from it like from its own.
+        """
+        state = {
             "model": self.model.state_dict(),
             "optimizers": [opt.state_dict() for opt in self.optimizers],
             "step": self.step_count,
-            "batch_rng": self.batch_rng.get_state(),
-            "dropout_rng": self.dropout_rng_state,
             "elapsed": self.elapsed,
         }
+        streams = self._streams()
+        if self.launch.distributed:
+            everyone = distributed.gather(streams)
+            state["rank_streams"] = everyone
+            streams = everyone[0]
+        state.update(streams)
+        return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Go on from a state_dict, saved by any number of processes on any device.
+
+        Rank r takes the streams saved for rank r; a rank the checkpoint has none for
+        (more processes now than then) starts fresh streams from the seed, its rank and
+        the step, so its batches differ from every other rank's.
+        """
         self.model.load_state_dict(state["model"])
         if len(state["optimizers"]) != len(self.optimizers):
             raise TrainingError("the checkpoint's optimizers do not match this configuration")
         for opt, s in zip(self.optimizers, state["optimizers"]):
             opt.load_state_dict(s)
         self.step_count = int(state["step"])
-        self.batch_rng.set_state(state["batch_rng"])
-        self.dropout_rng_state = state["dropout_rng"]
         self.elapsed = float(state.get("elapsed", 0.0))  # absent in older checkpoints
+        rank = self.launch.rank
+        streams = streams_for_rank(state, rank)
+        if streams is not None:
+            self._load_streams(streams)
+        else:
+            self._seed_streams(self.config.seed + rank + RESEED_STRIDE * self.step_count)
+
+
+def streams_for_rank(state: dict, rank: int) -> dict | None:
+    """The random streams a Trainer.state_dict() holds for `rank`: rank 0's are the top-level
+    ones (a single process's too); other ranks' are in "rank_streams" when the checkpoint was
+    written by at least rank + 1 processes, else None."""
+    if rank == 0:
+        return state
+    saved = state.get("rank_streams") or []
+    return saved[rank] if rank < len(saved) else None

@@ -14,6 +14,18 @@ conditions starts (never again while it lasts, so a window can list them without
   so their ratio is noise. All matrices that cross the line at one step share one warning,
   naming each with its latest value. Re-armed for a matrix once it has been back in range
   for `RATIO_PATIENCE` diagnostic steps in a row (a ratio hovering at the line warns once).
+  Two allowances keep healthy runs quiet (measured with every preset, see below):
+  ratios are not judged before `settle_steps` (the window uses `ratio_settle_steps`: twice
+  the warmup, at least `RATIO_SETTLE_STEPS` = 200), because weights start small and every
+  matrix's ratio starts above 1e-2 while they grow; and matrices updated by Muon
+  (`wide(name)` true) have the upper bound `MUON_RATIO_HIGH` = 1e-1, because Muon sets the
+  size of each update from its lr alone (an orthogonalised step of fixed RMS), so at its
+  usual lr of 0.02–0.03 a ratio of 2–8e-2 is the intended step, not a runaway one.
+  Measured (diagnostics every 10 steps): the `default` preset's Muon matrices sit at
+  2–8e-2 until step ~130 and its AdamW embedding at 1.0–2.5e-2 until step ~100, then all
+  are inside; the `cpu` preset (nanoGPT's AdamW recipe) keeps its residual projections at
+  1.2–2e-2 from step ~100 to ~900 of 2000, so it gets one warning, at ~step 250 — true to
+  the rule of thumb, which that recipe runs hot of.
 - **loss spike** — a step's train loss exceeds `SPIKE_FACTOR` (2.5) × the exponential
   moving average of the losses before it (weight `SPIKE_EMA_WEIGHT` 0.9: about the last 10
   steps). Not checked during warmup (step < warmup_steps) nor before the average has seen
@@ -35,6 +47,8 @@ from .metrics import is_weight_matrix
 
 RATIO_LOW, RATIO_HIGH = 1e-4, 1e-2
 RATIO_PATIENCE = 5  # consecutive diagnostic steps outside the range
+RATIO_SETTLE_STEPS = 200  # ratios are not judged before max(this, 2 * warmup) in the window
+MUON_RATIO_HIGH = 1e-1  # the upper bound for matrices Muon updates
 SPIKE_FACTOR = 2.5
 SPIKE_EMA_WEIGHT = 0.9
 SPIKE_MIN_STEPS = 10
@@ -69,9 +83,16 @@ class WarningsMonitor:
         self.watched = watched
         self.reset(warmup_steps)
 
-    def reset(self, warmup_steps: int = 0) -> None:
-        """Forget everything: a new run (or a resumed one) starts here."""
+    def reset(self, warmup_steps: int = 0, settle_steps: int = 0,
+              wide: Callable[[str], bool] | None = None) -> None:
+        """Forget everything: a new run (or a resumed one) starts here.
+
+        Update ratios count from step `settle_steps` on; parameters for which `wide` is
+        true (those Muon updates) may go up to `MUON_RATIO_HIGH`.
+        """
         self.warmup_steps = warmup_steps
+        self.settle_steps = settle_steps
+        self.wide = wide or (lambda name: False)
         self._outside: dict[str, int] = {}  # parameter -> diagnostic steps outside in a row
         self._inside: dict[str, int] = {}  # warned parameter -> diagnostic steps back inside in a row
         self._warned_ratio: set[str] = set()
@@ -108,12 +129,14 @@ class WarningsMonitor:
 
     # -- per diagnostic step ------------------------------------------------------------------
     def observe_update_ratios(self, step: int, ratios: Mapping[str, float]) -> list[TrainingWarning]:
-        lo, hi = self.ratio_range
+        if step < self.settle_steps:
+            return []
+        lo = self.ratio_range[0]
         crossed: dict[str, dict[str, float]] = {"below": {}, "above": {}}
         for name, ratio in ratios.items():
             if not self.watched(name) or not math.isfinite(ratio):
                 continue
-            if lo <= ratio <= hi:
+            if lo <= ratio <= self._high(name):
                 self._outside.pop(name, None)
                 if name in self._warned_ratio:
                     self._inside[name] = self._inside.get(name, 0) + 1
@@ -130,7 +153,7 @@ class WarningsMonitor:
         for side, found in crossed.items():
             if not found:
                 continue
-            bound = lo if side == "below" else hi
+            bound = lo if side == "below" else min(self._high(n) for n in found)
             listed = sorted(found.items(), reverse=True,  # the farthest out first
                             key=lambda kv: abs(math.log10(max(kv[1], 1e-30) / bound)))
             named = ", ".join(f"{n} {r:.1e}" for n, r in listed[:MOST_NAMED])
@@ -142,6 +165,10 @@ class WarningsMonitor:
                 f"{named}{more} — {'it' if len(listed) == 1 else 'each'} {meaning}",
                 dict(found)))
         return out
+
+    def _high(self, name: str) -> float:
+        high = self.ratio_range[1]
+        return max(high, MUON_RATIO_HIGH) if self.wide(name) else high
 
     # -- per evaluation -------------------------------------------------------------------------
     def observe_eval(self, step: int, train_loss: float, val_loss: float) -> list[TrainingWarning]:
@@ -168,3 +195,8 @@ class WarningsMonitor:
             f"val loss rose {v0:.3f} → {v1:.3f} while train loss fell {t0:.3f} → {t1:.3f} over the "
             f"last {n} evaluation intervals (steps {s0}–{s1}): the model may be overfitting",
             {"val_start": v0, "val_end": v1, "train_start": t0, "train_end": t1})]
+
+
+def ratio_settle_steps(warmup_steps: int) -> int:
+    """The step from which the window judges update ratios (see the module docstring)."""
+    return max(RATIO_SETTLE_STEPS, 2 * warmup_steps)

@@ -192,3 +192,39 @@ def test_evaluation_can_be_interrupted(small_corpus):
 def test_evaluation_uses_the_same_batches_each_time(small_corpus):
     trainer = Trainer(tiny(), small_corpus)
     assert trainer.estimate_loss(3) == trainer.estimate_loss(3)
+
+
+class OneBatch:
+    """A corpus stand-in whose every training batch is the same (x, y)."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def get_batch(self, split, batch_size, block_size, generator=None, device="cpu"):
+        return self.x, self.y
+
+
+def test_gradient_accumulation_steps_like_one_big_batch(small_corpus):
+    accumulated = Trainer(tiny(batch_size=4, grad_accum=2), small_corpus)
+    big = Trainer(tiny(batch_size=8), small_corpus)  # the same seed: the same initial weights
+    gen = torch.Generator()
+    gen.set_state(accumulated.batch_rng.get_state())
+    micro = [small_corpus.get_batch("train", 4, 32, gen) for _ in range(2)]  # what it will draw
+    big.corpus = OneBatch(torch.cat([x for x, _ in micro]), torch.cat([y for _, y in micro]))
+    assert accumulated.tokens_per_step == big.tokens_per_step == 8 * 32
+    a, b = accumulated.step(), big.step()
+    assert a.loss == pytest.approx(b.loss, rel=1e-6) and a.grad_norm == pytest.approx(b.grad_norm, rel=1e-5)
+    for p, q in zip(accumulated.model.parameters(), big.model.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    assert torch.equal(accumulated.batch_rng.get_state(), gen.get_state())  # both micro-batches drawn
+    m = accumulated.step(diagnostics=True)  # statistics of the last micro-batch's forward
+    assert list(m.activations) == ["blocks.0.attn", "blocks.0.mlp", "blocks.1.attn", "blocks.1.mlp"]
+
+
+def test_grad_accum_must_be_positive_and_old_configs_default_to_one():
+    from gptviz.config import TrainConfig
+    from gptviz.model import ConfigError
+    with pytest.raises(ConfigError, match="grad_accum must be at least 1"):
+        tiny(grad_accum=0)
+    old = {k: v for k, v in tiny().to_dict().items() if k != "grad_accum"}  # before the setting
+    assert TrainConfig.from_dict(old).grad_accum == 1

@@ -123,3 +123,18 @@ def test_reconfigure_changes_only_live_settings(small_corpus):
     with pytest.raises(TrainingError, match="n_embd"):
         t.reconfigure(t.config.replace(n_embd=64, max_iters=30))
     assert t.config.max_iters == 20 and t.config.n_embd == 32
+
+
+def test_a_stop_in_a_later_micro_batch_changes_nothing(small_corpus):
+    one = calls_in_one_step(small_corpus)
+    assert calls_in_one_step(small_corpus, grad_accum=3) == 3 * one  # every micro-batch asks
+    plain = Trainer(tiny(grad_accum=3), small_corpus)
+    stopped = Trainer(tiny(grad_accum=3), small_corpus)
+    before = state_of(stopped)
+    with pytest.raises(StepInterrupted):
+        stopped.step(should_stop=StopAt(2 * one + 5))  # inside the third micro-batch
+    after = state_of(stopped)
+    for key in ("batch_rng", "dropout_rng", "global_rng"):
+        assert torch.equal(after[key], before[key]), key
+    assert all(p.grad is None for p in stopped.model.parameters())
+    assert [plain.step().loss for _ in range(2)] == [stopped.step().loss for _ in range(2)]

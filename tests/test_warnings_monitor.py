@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from gptviz.warnings_monitor import RATIO_PATIENCE, SPIKE_QUIET_STEPS, WarningsMonitor
+from gptviz.warnings_monitor import (
+    MUON_RATIO_HIGH,
+    RATIO_PATIENCE,
+    RATIO_SETTLE_STEPS,
+    SPIKE_QUIET_STEPS,
+    WarningsMonitor,
+    ratio_settle_steps,
+)
 
 MATRIX, OTHER = "blocks.0.mlp.c_fc.weight", "blocks.1.attn.c_proj.weight"
 
@@ -126,3 +133,27 @@ def test_overfitting_rearms_after_a_break_and_reset_forgets_everything():
     assert len(evals(m, [(500, 1.2, 1.8), (600, 1.1, 1.9)])) == 1
     m.reset()
     assert evals(m, [(700, 1.0, 2.0)]) == []
+
+
+def test_update_ratios_are_not_judged_before_the_settle_step():
+    m = WarningsMonitor()
+    m.reset(warmup_steps=50, settle_steps=ratio_settle_steps(50))
+    assert ratio_settle_steps(50) == RATIO_SETTLE_STEPS and ratio_settle_steps(300) == 600
+    early = ratios_run(m, [{MATRIX: 5e-2}] * 19, start=10)  # steps 10..190: weights still growing
+    assert early == {}
+    later = ratios_run(m, [{MATRIX: 5e-2}] * RATIO_PATIENCE, start=200)
+    assert list(later) == [200 + 10 * (RATIO_PATIENCE - 1)]  # counted from the settle step, not before
+
+
+def test_matrices_muon_updates_may_go_up_to_the_wide_bound_but_not_past_it():
+    m = WarningsMonitor()
+    m.reset(wide=lambda name: name.startswith("blocks."))
+    healthy = {MATRIX: 6e-2, OTHER: 9e-2, "wte.weight": 5e-3}  # the default preset at peak lr
+    assert ratios_run(m, [healthy] * 3 * RATIO_PATIENCE) == {}
+    runaway = {MATRIX: 3e-1, OTHER: 9e-2, "wte.weight": 3e-2}  # AdamW's embedding keeps 1e-2
+    (found,) = ratios_run(m, [runaway] * RATIO_PATIENCE, start=1000).values()
+    (w,) = found  # one warning names both; OTHER at 9e-2 is within Muon's bound
+    assert w.values == {MATRIX: 3e-1, "wte.weight": 3e-2} and "above 1e-02" in w.message
+    m.reset(wide=lambda name: name.startswith("blocks."))
+    (only_muon,) = ratios_run(m, [{MATRIX: 3e-1}] * RATIO_PATIENCE).values()
+    assert f"above {MUON_RATIO_HIGH:.0e}" in only_muon[0].message

@@ -7,7 +7,9 @@
 
 The statistics and their exact definitions are gptviz/activations.py's: the worker computes
 them at the diagnostic steps and sends only bins and percentages (`Diagnostics.activations`).
-A line under the plots gives the latest percentages in words. Redrawing works as in the
+A line under the plots gives the latest percentages in words. Viewing a timeline snapshot
+(`pin`), (a), (b) and the line show that snapshot's statistics and (c), (d) mark its step;
+`unpin` goes back to the latest. Redrawing works as in the
 other plots: data only marks the view dirty, a ~30 Hz single-shot timer calls `redraw()`.
 """
 
@@ -32,6 +34,7 @@ from .plot_style import (
     settled,
     whole_run,
 )
+from .step_marker import StepMarker
 
 PERCENT_RANGE = (-3.0, 103.0)  # (c) and (d) always show 0–100 %: no rescaling as values move
 
@@ -53,6 +56,7 @@ class ActivationsView(FollowsPalette, QWidget):
         self._series: History | None = None  # "<site> saturated", "<site> dead", per diagnostic step
         self._latest: dict[str, ActivationStats] = {}
         self._latest_step = 0
+        self._pinned: tuple[int, Diagnostics | None] | None = None  # (step, its diagnostics) viewed
         self._hist_curves: dict[str, pg.PlotDataItem] = {}
         self._series_curves: dict[str, pg.PlotDataItem] = {}
         self._ranges: dict[str, tuple[float, float] | None] = {}
@@ -84,8 +88,27 @@ class ActivationsView(FollowsPalette, QWidget):
         self._redraws.mark("latest", "series")
 
     def latest(self) -> tuple[int, dict[str, ActivationStats]]:
-        """The step and statistics now shown in (a) and (b)."""
+        """The step and statistics of the latest diagnostics received."""
         return self._latest_step, dict(self._latest)
+
+    def pin(self, step: int, d: Diagnostics | None) -> None:
+        """Show a timeline snapshot: its statistics in (a), (b) and the summary (`d` None:
+        none yet by then), its step marked on (c) and (d), until `unpin()`."""
+        self._pinned = (step, d)
+        self._marker.set(step)
+        self._redraws.mark("latest")
+
+    def unpin(self) -> None:
+        self._pinned = None
+        self._marker.set(None)
+        self._redraws.mark("latest")
+
+    def shown(self) -> tuple[int, dict[str, ActivationStats]]:
+        """The step and statistics drawn in (a) and (b): a viewed snapshot's, else the latest."""
+        if self._pinned is None:
+            return self.latest()
+        d = self._pinned[1]
+        return (self._pinned[0], {}) if d is None or not d.activations else (d.step, dict(d.activations))
 
     def series(self, site: str, what: str = "saturated") -> tuple[np.ndarray, np.ndarray]:
         """(steps, percentages) of one site's 'saturated' or 'dead' curve (copies)."""
@@ -123,6 +146,7 @@ class ActivationsView(FollowsPalette, QWidget):
             plot.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)": the label says %
         self._legend = self._plots[0].addLegend(offset=(-10, 10), labelTextSize="8pt")
         self._plots[3].setXLink(self._plots[2])
+        self._marker = StepMarker(self._plots[2:])
         self._hist_view = CodeDrivenView(self._plots[:2], self)
         self._hist_view.code_took_over.connect(lambda: self._forget_ranges("mlp", "attn"))
         self._series_view = CodeDrivenView(self._plots[2:], self)
@@ -143,6 +167,8 @@ class ActivationsView(FollowsPalette, QWidget):
     def _start_over(self, sites: list[str]) -> None:
         for plot in self._plots:
             plot.clear()
+        self._marker = StepMarker(self._plots[2:])  # clear() took the lines away
+        self._marker.set(None if self._pinned is None else self._pinned[0])
         self._legend.clear()
         self._sites = sites
         self._hist_curves, self._series_curves = {}, {}
@@ -167,8 +193,9 @@ class ActivationsView(FollowsPalette, QWidget):
     # -- drawing -------------------------------------------------------------------
 
     def _draw_latest(self) -> None:
+        step, latest = self.shown()
         for site, curve in self._hist_curves.items():
-            stats = self._latest.get(site)
+            stats = latest.get(site)
             if stats is None:
                 curve.clear()
             else:
@@ -176,17 +203,19 @@ class ActivationsView(FollowsPalette, QWidget):
         fg = palette_colors(self)[1].name()
         for plot, kind, title in ((self._plots[0], "mlp", "MLP activations"),
                                   (self._plots[1], "attn", "Attention output")):
-            shown = [s for s in self._latest.values() if s.kind == kind]
+            shown = [s for s in latest.values() if s.kind == kind]
             if not shown:
+                plot.setTitle(title if self._pinned is None else f"{title}: none by step {step}", color=fg)
                 continue
-            plot.setTitle(f"{title}, step {self._latest_step}", color=fg)
+            plot.setTitle(f"{title}, step {step}", color=fg)
             lo = min(s.histogram.lo for s in shown)
             hi = max(s.histogram.hi for s in shown)
             top = 100.0 * max(float(s.histogram.counts.max()) for s in shown)
             self._ranges[kind] = settled(self._ranges.get(kind), lo, hi)
             self._ranges[f"{kind} y"] = settled(self._ranges.get(f"{kind} y"), 0.0, top or 1.0)
             self._hist_view.show(plot, x=self._ranges[kind], y=self._ranges[f"{kind} y"])
-        self.summary.setText(self._summary_text())
+        if latest or self._pinned is not None:
+            self.summary.setText(self._summary_text(step, latest))
 
     def _draw_series(self) -> None:
         if self._series is None or not len(self._series):
@@ -198,13 +227,16 @@ class ActivationsView(FollowsPalette, QWidget):
         for plot in self._plots[2:]:
             self._series_view.show(plot, x=self._ranges["x"], y=PERCENT_RANGE)
 
-    def _summary_text(self) -> str:
+    @staticmethod
+    def _summary_text(step: int, latest: dict[str, ActivationStats]) -> str:
+        if not latest:
+            return f"No activation statistics by step {step}."
         by_layer: dict[str, list[str]] = {}
-        for site, s in self._latest.items():
+        for site, s in latest.items():
             words = (f"MLP {s.saturated:.0f}% saturated, {s.dead:.0f}% dead" if s.kind == "mlp"
                      else f"attention {s.saturated:.0f}% rows saturated")
             by_layer.setdefault(layer_of(site), []).append(words)
-        return f"Step {self._latest_step} — " + "; ".join(
+        return f"Step {step} — " + "; ".join(
             f"{layer}: {', '.join(parts)}" for layer, parts in by_layer.items())
 
     # -- plumbing ------------------------------------------------------------------

@@ -6,11 +6,14 @@ each character labelled); clicking a small map enlarges it, hovering either name
 and key characters and the weight. The maps are computed by the training worker (one forward
 pass of the prompt, attention_probe.py) every `every` steps while training, and on Refresh
 (or Enter in the prompt) at any time, also while paused; this view only draws them. While
-the tab is hidden, the newest maps wait and are drawn when it is shown.
+the tab is hidden, the newest maps wait and are drawn when it is shown. Viewing a timeline
+snapshot (`pin`), the view shows that snapshot's maps, drawn the same way, and new maps
+wait until `unpin()`.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -45,6 +48,7 @@ class AttentionView(FollowsPalette, QWidget):
         super().__init__(parent)
         self.setObjectName("attentionView")
         self.maps: AttentionMaps | None = None  # the newest maps received
+        self._pinned: AttentionMaps | None = None  # a timeline snapshot's maps, while viewed
         self._dirty = False  # maps received while hidden, not drawn yet
 
         self.prompt = QLineEdit(DEFAULT_PROMPT, objectName="attentionPrompt")
@@ -107,8 +111,32 @@ class AttentionView(FollowsPalette, QWidget):
 
     # -- maps ----------------------------------------------------------------------------------
     def show_maps(self, maps: AttentionMaps) -> None:
-        """Keep the newest maps; draw them now if the view is shown, else when it is."""
+        """Keep the newest maps; draw them now if the view is shown, else when it is (and
+        not while a timeline snapshot is viewed: then once it is unpinned)."""
         self.maps = maps
+        if self._pinned is None:
+            self._redraw()
+
+    def pin(self, maps: AttentionMaps | None, step: int) -> None:
+        """Show a timeline snapshot's maps (None: the snapshot at `step` has none) until
+        `unpin()`."""
+        self._pinned = maps or AttentionMaps(step, "", np.zeros((0, 0, 0, 0), dtype=np.float32),
+                                             note="no maps were computed by then")
+        self._redraw()
+
+    def unpin(self) -> None:
+        """Back to the newest maps."""
+        if self._pinned is not None:
+            self._pinned = None
+            if self.maps is not None:
+                self._redraw()
+
+    @property
+    def shown(self) -> AttentionMaps | None:
+        """The maps drawn (or to be drawn once the tab is shown): the snapshot's, else the newest."""
+        return self._pinned or self.maps
+
+    def _redraw(self) -> None:
         self._dirty = True
         if self.isVisible():
             self._draw()
@@ -120,7 +148,7 @@ class AttentionView(FollowsPalette, QWidget):
 
     def _draw(self) -> None:
         self._dirty = False
-        maps = self.maps
+        maps = self.shown
         if maps.error is not None:
             self.status.setText(f"Step {maps.step}: {maps.error}")
             return
@@ -136,7 +164,7 @@ class AttentionView(FollowsPalette, QWidget):
         self._show_large(*self.grid.chosen)
 
     def _show_large(self, layer: int, head: int) -> None:
-        maps = self.maps
+        maps = self.shown
         if maps is None or maps.error is not None or not (layer < maps.layers and head < maps.heads):
             return
         self.large.plot.setTitle(f"layer {layer + 1} · head {head + 1}", color=palette_colors(self)[1].name())

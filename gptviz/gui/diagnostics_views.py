@@ -37,7 +37,7 @@ def build_warnings(window: MainWindow) -> TrainingWarningsView:
 def connect_worker(window: MainWindow, worker: TrainingWorker, config: TrainConfig) -> None:
     """A new run: clear the activations and the warnings, and route the worker's diagnostics."""
     window.activations.clear()
-    window.training_warnings.reset(warmup_steps=config.warmup_iters)
+    window.training_warnings.reset(config)
     worker.diagnosticsReady.connect(window._on_diagnostics)
 
 

@@ -8,6 +8,8 @@
     learns; far above, its updates are too big.
 
 The list beside the plots is the legend of (b) and (d) and shows or hides each layer.
+Viewing a timeline snapshot (`pin`), (c) shows that snapshot's histogram and (a), (b), (d)
+mark its step, while new steps keep extending the curves; `unpin` goes back to the latest.
 Redrawing works as in LossPlot: data and settings only mark the panel dirty, a
 single-shot ~30 Hz timer calls `redraw()`, which is public. `export_png()` saves one
 image of the whole panel, controls included (`QWidget.grab()`); `plots()` hands out each
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
 from ..metrics import Histogram, is_weight_matrix  # is_weight_matrix: which ratios are plotted
 from .history import History
 from .payloads import Diagnostics, StepBatch
+from .plot_export import save_png
 from .plot_style import (
     SERIES_COLORS,
     CodeDrivenView,
@@ -50,6 +53,7 @@ from .plot_style import (
     value_range,
     whole_run,
 )
+from .step_marker import StepMarker
 
 UPDATE_RATIO_GUIDE = 1e-3  # the lecture's rule of thumb for std(Δp) / std(p)
 RECENT_HISTOGRAMS = 5  # the histogram's axes fit this many latest ones: steady, not jumpy
@@ -114,6 +118,7 @@ class GradientsPanel(FollowsPalette, QWidget):
         self._clip = 0.0
         self._x = self._norm_y = self._layer_y = self._ratio_y = None  # set by code
         self._hist_x = self._hist_y = None
+        self._pinned: tuple[int, Diagnostics | None] | None = None  # (step, its diagnostics) viewed
         self._redraws = RedrawLater(self, self.redraw)  # marks: "steps", "diagnostics", "histogram", "ranges"
         self._build()
         self._restyle()
@@ -140,6 +145,26 @@ class GradientsPanel(FollowsPalette, QWidget):
             self._recent[name].append((d.step, hist))
         self._redraws.mark("diagnostics", "histogram")
 
+    def pin(self, step: int, d: Diagnostics | None) -> None:
+        """Show a timeline snapshot: its diagnostics `d` (None: none yet by then) in the
+        histogram, its step marked on the other plots, until `unpin()`."""
+        self._pinned = (step, d)
+        self._marker.set(step)
+        self._hist_x = self._hist_y = None
+        self._redraws.mark("histogram")
+
+    def unpin(self) -> None:
+        """Back to the latest diagnostics."""
+        self._pinned = None
+        self._marker.set(None)
+        self._hist_x = self._hist_y = None
+        self._redraws.mark("histogram")
+
+    def histogram_shown(self) -> tuple[int, str, Histogram] | None:
+        """(step, parameter, histogram) drawn in (c), or None when it is empty."""
+        shown = self._histograms_to_show()
+        return (shown[-1][0], self._hist_combo.currentText(), shown[-1][1]) if shown else None
+
     def set_clip(self, value: float) -> None:
         """Draw the gradient-clipping threshold on plot (a); 0 means no clipping, no line."""
         self._clip = max(float(value), 0.0)
@@ -165,8 +190,7 @@ class GradientsPanel(FollowsPalette, QWidget):
     def export_png(self, path) -> None:
         """Save the whole panel as it is now (one image, controls included) as a PNG."""
         self.redraw()
-        if not self.grab().save(str(path), "PNG"):
-            raise OSError(f"could not write {path}")
+        save_png(self.grab(), path)
 
     def redraw(self) -> None:
         """Draw what changed since the last redraw; does nothing when nothing did."""
@@ -220,6 +244,7 @@ class GradientsPanel(FollowsPalette, QWidget):
 
         self._view = CodeDrivenView((norm, layer, ratio), self)  # linked on x: one owner
         self._view.code_took_over.connect(self._forget_ranges)
+        self._marker = StepMarker((norm, layer, ratio))
         self._hist_view = CodeDrivenView((hist,), self)
         self._hist_view.code_took_over.connect(lambda: self._on_histogram_chosen(""))
 
@@ -309,10 +334,22 @@ class GradientsPanel(FollowsPalette, QWidget):
         for name, curve in self._ratio_curves.items():
             curve.setData(x, self._diag[f"ratio {name}"])
 
+    def _histograms_to_show(self) -> list[tuple[int, Histogram]]:
+        """The chosen parameter's histograms that (c) fits its axes to, the one drawn last:
+        the snapshot's alone when one is viewed, else the latest few."""
+        name = self._hist_combo.currentText()
+        if self._pinned is None:
+            return list(self._recent.get(name, ()))
+        d = self._pinned[1]
+        return [(d.step, d.histograms[name])] if d is not None and name in d.histograms else []
+
     def _draw_histogram(self) -> None:
-        recent = self._recent.get(self._hist_combo.currentText())
+        recent = self._histograms_to_show()
         if not recent:
             self._hist_curve.clear()
+            if self._pinned is not None:
+                self._hist_pw.setTitle(f"Gradient histogram: none by step {self._pinned[0]}",
+                                       color=palette_colors(self)[1].name())
             return
         step, latest = recent[-1]
         self._hist_curve.setData(latest.edges, latest.counts.astype(np.float64))

@@ -13,11 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..metrics import EvalMetrics
 from .history import History
 from .payloads import StepBatch
+from .plot_export import save_png
 from .plot_style import (
     RAW_ALPHA,
     SERIES_COLORS,
@@ -32,6 +34,7 @@ from .plot_style import (
     value_range,
     whole_run,
 )
+from .step_marker import StepMarker
 
 
 class LossPlot(FollowsPalette, QWidget):
@@ -41,7 +44,12 @@ class LossPlot(FollowsPalette, QWidget):
     the x axis and ticking it again — a window of that width that slides with the newest
     step. Zooming or panning with the mouse unticks it; pyqtgraph's "A" button ticks it
     again with the whole run in view.
+
+    The timeline's step is marked on both plots (`set_marker`); a left click on either
+    emits `stepClicked` with the step under the mouse.
     """
+
+    stepClicked = Signal(float)
 
     def __init__(self, parent: QWidget | None = None, capacity: int = 200_000):
         super().__init__(parent)
@@ -51,6 +59,7 @@ class LossPlot(FollowsPalette, QWidget):
         self._smoothing = 0.9
         self._log = False
         self._span: float | None = None  # width of the followed window; None: the whole run
+        self._by_step = True  # the x axis is this run's steps (not another run's time)
         self._x = self._y = self._lr_y = None  # ranges last chosen by code
         self._redraws = RedrawLater(self, self.redraw)  # marks: "steps", "evals", "view"
         self._build_controls()
@@ -129,6 +138,19 @@ class LossPlot(FollowsPalette, QWidget):
         self._lr_plot.setLabel("bottom", label)
         for item in (self._raw, self._smooth, self._eval_train, self._eval_val, self._lr_curve):
             item.setVisible(live)
+        self._by_step = live
+        for line in self._marker.lines:
+            line.setVisible(live and self._marker.step is not None)
+
+    def set_marker(self, step: float | None) -> None:
+        """Mark a step (the timeline snapshot being viewed) on both plots; None: no mark."""
+        self._marker.set(step)
+        if not self._by_step:  # another run's time axis: no step to mark
+            for line in self._marker.lines:
+                line.setVisible(False)
+
+    def marker(self) -> float | None:
+        return self._marker.step
 
     def plots(self) -> dict[str, pg.PlotItem]:
         """The plots by file-friendly name, drawn up to date (e.g. to export each one)."""
@@ -140,7 +162,7 @@ class LossPlot(FollowsPalette, QWidget):
         self.redraw()
         exporter = ImageExporter(self._graphics.ci)
         exporter.parameters()["width"] = max(int(self._graphics.ci.boundingRect().width()), 600)
-        exporter.export(str(path))
+        save_png(exporter.export(toBytes=True), path)
 
     def redraw(self) -> None:
         """Draw what changed since the last redraw; does nothing when nothing did."""
@@ -205,6 +227,8 @@ class LossPlot(FollowsPalette, QWidget):
         self._eval_val = loss.plot(name="eval: val", pen=None, symbol="t", symbolSize=8,
                                    symbolBrush=SERIES_COLORS[1], symbolPen=None)
         self._lr_curve = lr.plot(pen=pg.mkPen(SERIES_COLORS[4], width=1))
+        self._marker = StepMarker((loss, lr))
+        self._graphics.scene().sigMouseClicked.connect(self._on_click)
         self._view = CodeDrivenView((loss, lr), self)
         self._view.user_took_over.connect(lambda: _set_quietly(self._follow_check, False))
         self._view.code_took_over.connect(self._on_code_took_over)
@@ -249,6 +273,15 @@ class LossPlot(FollowsPalette, QWidget):
         self._redraws.mark("view")
 
     # -- plumbing ------------------------------------------------------------------
+
+    def _on_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double() or not self._by_step:
+            return
+        for plot in (self._loss_plot, self._lr_plot):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(event.scenePos()):
+                self.stepClicked.emit(float(vb.mapSceneToView(event.scenePos()).x()))
+                return
 
     def _restyle(self) -> None:
         apply_palette(self, [self._graphics], [self._loss_plot, self._lr_plot], [self._legend])

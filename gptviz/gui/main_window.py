@@ -9,6 +9,7 @@ the worker is connected to; each slot hands the work to the module of its idea:
 - corpus_choice.py — choosing and loading the text to train on;
 - run_control.py — Start/Continue, Pause, Step, Stop, Sample now, the worker's reports;
 - run_saving.py — Save, Save as, Open checkpoint; run_export.py — CSV and PNG export;
+- run_watch.py — Watch run directory: a run another process writes, followed read-only;
 - window_memory.py — geometry, splitters and settings remembered between launches.
 
 Keep every connected slot declared here, in MainWindow itself. PySide6 connects a slot
@@ -37,6 +38,8 @@ from . import (
     run_export,
     run_samples,
     run_saving,
+    run_watch,
+    window_timeline,
 )
 from .corpus_loader import CorpusLoader
 from .payloads import StepBatch
@@ -61,6 +64,7 @@ class MainWindow(QMainWindow):
         self.metrics_log: MetricsLog | None = None
         self.run_dir_step: int | None = None  # rows after this step are dropped when logging resumes
         self.runs_dialog = None  # the Runs window (run_compare.py), made on first use
+        self.watch: run_watch.RunWatch | None = None  # a run directory followed (run_watch.py)
         self.state = "idle"
         self.unsaved = False
         self.last_step = 0
@@ -153,10 +157,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_steps(self, batch: StepBatch) -> None:
         run_control.on_steps(self, batch)
+        window_timeline.on_steps(self, batch)  # a snapshot every N steps (window_timeline.py)
 
     @Slot(object)
     def _on_eval(self, ev) -> None:
         run_control.on_eval(self, ev)
+        window_timeline.on_eval(self, ev)
 
     @Slot(str)
     def _on_state(self, state: str) -> None:
@@ -173,7 +179,10 @@ class MainWindow(QMainWindow):
     # -- inside the model: attention, next-character probabilities (inside_views.py) -----------------
     @Slot()
     def refresh_attention(self) -> None:
-        inside_views.refresh_attention(self)
+        if self.watch is not None:  # the watched run's latest checkpoint
+            self.watch.refresh_attention()
+        else:
+            inside_views.refresh_attention(self)
 
     @Slot()
     def _push_attention_settings(self) -> None:
@@ -182,6 +191,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_attention(self, maps) -> None:
         inside_views.on_attention(self, maps)
+        window_timeline.on_attention(self, maps)
 
     @Slot(object)
     def _on_sample_probs(self, batch) -> None:
@@ -191,6 +201,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_diagnostics(self, d) -> None:
         diagnostics_views.on_diagnostics(self, d)
+        window_timeline.on_diagnostics(self, d)
 
     # -- checkpoints (run_saving.py) and export (run_export.py) ----------------------------------------
     def current_trainer(self) -> Trainer | None:
@@ -244,6 +255,20 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_sample_recorded(self, row: dict) -> None:
         run_samples.record(self, row)
+        window_timeline.on_sample_recorded(self, row)
+
+    # -- a run another process writes, followed read-only (run_watch.py) ---------------------------
+    @Slot()
+    def choose_watch_dir(self) -> None:
+        run_watch.choose_and_watch(self)
+
+    def watch_run(self, path: str | Path) -> bool:
+        """Follow a run directory as it is written (False, and why, if it cannot be)."""
+        return run_watch.watch(self, path)
+
+    @Slot()
+    def stop_watching(self) -> None:
+        run_watch.stop_watching(self)
 
     # -- messages and enabling ------------------------------------------------------------------------
     @Slot(str)
@@ -291,6 +316,7 @@ class MainWindow(QMainWindow):
         is closed, so metrics.jsonl matches the checkpoint.
         """
         self.demos.stop()
+        run_watch.stop_watching(self)
         if self.run is not None:
             while not self.run.shutdown(timeout_ms=60_000):
                 self.statusBar().showMessage("Waiting for the current step to finish…")

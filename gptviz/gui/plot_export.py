@@ -20,7 +20,7 @@ from pathlib import Path
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QCoreApplication, QEvent, QSize
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QAbstractScrollArea
 
 MIN_VIEW = (1000, 700)  # pixels (width, height) of the view a plot is drawn from
@@ -34,14 +34,21 @@ def export_plot(plot: pg.PlotItem, path: str | os.PathLike) -> Path:
         if rect.width() < 1 or rect.height() < 1:
             raise OSError(f"{path.name}: the plot has no size to draw")
         image = ImageExporter(plot).export(toBytes=True)
+    save_png(image, path)
+    return path
+
+
+def save_png(image: QImage | QPixmap, path: str | os.PathLike) -> None:
+    """Write an image as a PNG atomically: a temporary file beside the target, renamed when
+    complete, so an earlier file of that name is never half-replaced. Raises OSError."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     try:
         if not image.save(str(tmp), "PNG"):
-            raise OSError(f"could not write {tmp}")
+            raise OSError(f"could not write {path}")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from ..corpus import CorpusError
 from ..runlog import CONFIG, MetricsLog, write_config
 from ..samplelog import trim_samples
 from ..trainer import Trainer
-from . import diagnostics_views, inside_views
+from . import diagnostics_views, inside_views, window_timeline
 from .continuation import CONTINUATION_FIELDS, continue_blocker, continued_config
 from .payloads import StepBatch
 from .run_dir import new_run_dir
@@ -58,7 +58,8 @@ def start(window: MainWindow) -> None:
         return
     window.loss_plot.clear()
     window.gradients.clear()
-    launch(window, lambda: Trainer(config, corpus), config, 0, start_paused=False)
+    device = window.settings_panel.device()  # built on the worker: an unavailable one says so there
+    launch(window, lambda: Trainer(config, corpus, device=device), config, 0, start_paused=False)
 
 
 def open_log(window: MainWindow, resume_step: int | None) -> None:
@@ -76,6 +77,8 @@ def launch(window: MainWindow, make_trainer, config: TrainConfig, step: int, sta
     window.gradients.set_clip(config.grad_clip)
     window.status.reset(step, config.max_iters)
     window.last_step = step
+    if window.run is not None:  # an ended run whose `finished` is not handled yet: drop it here,
+        window.run.deleteLater()  # since on_thread_finished ignores a replaced run (a leaked model)
     window.run = RunThread(make_trainer, start_paused=start_paused, parent=window)
     w = window.run.worker
     w.stepsReady.connect(window._on_steps)
@@ -90,6 +93,7 @@ def launch(window: MainWindow, make_trainer, config: TrainConfig, step: int, sta
     w.saved.connect(window._on_saved)
     inside_views.connect_worker(window, w)  # attention maps, sample probabilities
     diagnostics_views.connect_worker(window, w, config)  # activations, warnings
+    window_timeline.reset(window)  # no snapshots of an earlier run
     window.run.thread.finished.connect(window._on_thread_finished)
     push_sample_settings(window)
     window.settings_panel.setLocked(True)

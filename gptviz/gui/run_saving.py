@@ -106,7 +106,9 @@ def open_checkpoint(window: MainWindow, path: str) -> bool:
         window.metrics_log.close()
     window.metrics_log = None  # opened (and trimmed to ckpt.step) only if training resumes
     window.run_dir_step = ckpt.step
-    launch(window, lambda: restore_trainer(ckpt, corpus), ckpt.config, ckpt.step, start_paused=True)
+    device = window.settings_panel.device()
+    launch(window, lambda: restore_trainer(ckpt, corpus, device=device), ckpt.config, ckpt.step,
+           start_paused=True)
     window.unsaved = False
     window.statusBar().showMessage(f"Opened {ckpt.path} at step {ckpt.step}", 5000)
     return True

@@ -4,7 +4,9 @@ history to compare the gibberish of step 100 with the near-words of step 2000.
 The live view is a log of every kept sample, each under a header such as
 "── step 1200 · val 1.93 ──". Characters stream in at the end with a text cursor (the
 document is never rebuilt per chunk), and the view follows the end only while the learner
-has not scrolled up. Memory is bounded: the oldest samples are dropped first.
+has not scrolled up. Memory is bounded: the oldest samples are dropped first. Viewing a
+timeline snapshot (`pin`), the view shows that snapshot's sample alone (chosen in the
+history list when it is still kept) while new samples stream on unseen, until `unpin()`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 LATEST = "Latest"  # the history entry that shows the live log
+PINNED = -1  # the id of a timeline snapshot's sample shown when it is no longer kept here
 
 
 @dataclass
@@ -77,6 +80,7 @@ class SamplesView(QWidget):
         self._streaming: Sample | None = None
         self._starts: list[int] = []  # where each sample begins in the live log's document
         self._shown: int | None = None  # None: the live log; else the id of the sample shown
+        self._pinned: Sample | None = None  # a timeline snapshot's sample, while viewed
         self._next_id = 0
         self._total_chars = 0
 
@@ -215,6 +219,31 @@ class SamplesView(QWidget):
         self._history.blockSignals(False)
         self._show(None)
 
+    def pin(self, step: int, sample: tuple[int, float | None, str] | None) -> None:
+        """Show the sample of the timeline snapshot at `step` — (its step, val loss, whole
+        text), None when none had been drawn by then — until `unpin()`."""
+        if sample is None:
+            self._pinned = Sample(PINNED, step, None, ["(no sample had been drawn by this step)"])
+        else:
+            sample_step, val_loss, text = sample
+            self._pinned = next((s for s in reversed(self._samples) if s.step == sample_step
+                                 and s is not self._streaming and s.text == text), None)
+            if self._pinned is None:
+                self._pinned = Sample(PINNED, sample_step, val_loss, [text], len(text))
+        self._choose_quietly(self._history.findData(self._pinned.id))  # -1 (none) for PINNED
+        self._show(self._pinned.id)
+
+    def unpin(self) -> None:
+        """Back to the live log."""
+        if self._pinned is not None:
+            self._pinned = None
+            self._choose_quietly(0)
+            self._show(None)
+
+    def shown_text(self) -> str:
+        """The text of the view as it is now (headers included)."""
+        return self._view.toPlainText()
+
     def samples(self) -> list[tuple[int, float | None, str]]:
         """The kept samples, oldest first, as (step, val_loss, text)."""
         return [(s.step, s.val_loss, s.text) for s in self._samples]
@@ -275,6 +304,10 @@ class SamplesView(QWidget):
             self._total_chars -= old.chars
             if self._shown is None:
                 self._remove_first_entry()
+            elif self._shown == old.id and self._pinned is old:  # still viewed in the timeline
+                self._pinned = Sample(PINNED, old.step, old.val_loss, [old.text], old.chars)
+                self._choose_quietly(-1)
+                self._shown = PINNED
             elif self._shown == old.id:
                 self._history.setCurrentIndex(0)  # back to the live log, rebuilt without it
             self._history.removeItem(self._history.count() - 1)  # the oldest is listed last
@@ -291,12 +324,17 @@ class SamplesView(QWidget):
         if sample_id != self._shown:  # inserting a newer entry above shifts the index only
             self._show(sample_id)
 
+    def _choose_quietly(self, index: int) -> None:
+        self._history.blockSignals(True)
+        self._history.setCurrentIndex(index)
+        self._history.blockSignals(False)
+
     def _show(self, sample_id: int | None) -> None:
         """Show one sample, or (None) the live log of all of them, rebuilt from the samples."""
         self._shown = sample_id
         self._view.clear()
         self._starts = []
-        for sample in self._samples:
+        for sample in [self._pinned] if sample_id == PINNED else self._samples:
             if sample_id is None:
                 if self._starts:
                     self._insert_at_end("\n\n")

@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from ..config import CHOICES, FIELD_TYPES, PRESETS, TrainConfig, parse_value, preset
 from ..model import ConfigError
+from .device_picker import DevicePicker
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "Model": ("model", "n_layer", "n_head", "n_embd", "block_size", "dropout", "bias", "rope",
               "qk_norm", "activation"),
     "Optimizer & schedule": ("optimizer", "lr", "min_lr", "warmup_iters", "lr_decay_iters",
-                             "decay", "max_iters", "batch_size", "weight_decay", "beta1", "beta2",
-                             "grad_clip", "muon_lr", "muon_momentum"),
+                             "decay", "max_iters", "batch_size", "grad_accum", "weight_decay",
+                             "beta1", "beta2", "grad_clip", "muon_lr", "muon_momentum"),
     "Evaluation": ("eval_interval", "eval_iters", "seed"),
 }
 
@@ -59,6 +60,8 @@ TOOLTIPS: dict[str, str] = {
     "decay": "Shape of the fall from lr to min_lr after the warmup.",
     "max_iters": "Total number of training steps.",
     "batch_size": "Sequences per step: more gives smoother gradients but slower steps.",
+    "grad_accum": "Gradient accumulation: each step adds up the gradients of this many batches "
+                  "of batch_size (a bigger effective batch in the same memory).",
     "weight_decay": "Pulls weights a little toward zero every step, a mild regulariser.",
     "beta1": "AdamW momentum: how much of the past gradients each update keeps.",
     "beta2": "AdamW: how slowly its estimate of each weight's gradient size forgets.",
@@ -168,8 +171,10 @@ class SettingsPanel(QWidget):
         self._summary.setStyleSheet(ERROR_STYLE)
         self._summary.hide()
 
+        self.device_picker = DevicePicker()
         top = QFormLayout()
         top.addRow("Preset", self._preset_combo)
+        top.addRow("Device", self.device_picker)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -220,6 +225,10 @@ class SettingsPanel(QWidget):
         """Why the settings are invalid, or None."""
         return self._error
 
+    def device(self) -> str:
+        """The device chosen for the run ("auto", "cpu", "cuda" or "mps")."""
+        return self.device_picker.device()
+
     def set_config(self, config: TrainConfig) -> None:
         self._loading = True
         try:
@@ -245,11 +254,12 @@ class SettingsPanel(QWidget):
         """Make the editors read-only (disabled) while a run trains.
 
         The trainer reads its settings once, when a run starts, so by default every editor
-        and the preset picker lock. Settings the window can apply to a live run (schedule
+        and the preset and device pickers lock. Settings the window can apply to a live run (schedule
         fields such as max_iters) can be named in `editable` to stay open.
         """
         keep = set(editable)
         self._preset_combo.setEnabled(not locked)
+        self.device_picker.setEnabled(not locked)
         for name, editor in self._editors.items():
             editor.setEnabled(not locked or name in keep)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
+from ..config import TrainConfig
 from ..metrics import EvalMetrics
-from ..warnings_monitor import TrainingWarning, WarningsMonitor
+from ..warnings_monitor import TrainingWarning, WarningsMonitor, ratio_settle_steps
 from .payloads import Diagnostics, StepBatch
 
 MAX_SHOWN = 50  # older warnings drop off the list
@@ -50,9 +51,14 @@ class TrainingWarningsView(QFrame):
         self.hide()
 
     # -- fed by the window ------------------------------------------------------------
-    def reset(self, warmup_steps: int = 0) -> None:
+    def reset(self, config: TrainConfig | None = None) -> None:
         """A new run: forget the monitor's state and the list."""
-        self.monitor.reset(warmup_steps)
+        if config is None:
+            self.monitor.reset()
+        else:
+            muon = config.optimizer == "muon"  # it takes the weight matrices inside the blocks
+            self.monitor.reset(config.warmup_iters, ratio_settle_steps(config.warmup_iters),
+                               wide=(lambda name: name.startswith("blocks.")) if muon else None)
         self.warnings.clear()
         self.list.clear()
         self.hide()

@@ -16,8 +16,9 @@ from .continuation import continue_blocker
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-FILE_MENU = ("open_text", "download", "open_ckpt", "save", "save_as", None, "open_run", "runs", None,
-             "export_csv", "export_tensorboard", "export_png", None, "quit")  # None: a separator
+FILE_MENU = ("open_text", "download", "open_ckpt", "save", "save_as", None, "open_run", "runs", "watch",
+             "stop_watch", None, "export_csv", "export_tensorboard", "export_png", None,
+             "quit")  # None: a separator
 TRAINING_MENU = ("start", "pause", "step", "stop")  # also window-wide shortcuts
 
 
@@ -52,6 +53,8 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "export_tensorboard": action("Export run to TensorBoard…", window.export_tensorboard),
         "open_run": action("Open run…", window.choose_run, "Ctrl+Shift+R"),
         "runs": action("Compare runs…", window.show_runs),
+        "watch": action("Watch run directory…", window.choose_watch_dir, "Ctrl+Shift+W"),
+        "stop_watch": action("Stop watching", window.stop_watching),
         "quit": action("Quit", window.close, "Ctrl+Q"),
     }
     menu = window.menuBar().addMenu("&File")
@@ -71,6 +74,8 @@ def start_blocker(window: MainWindow) -> str | None:
                                 window.last_step)
     if window.active():
         return "a run is in progress"
+    if getattr(window, "watch", None) is not None:
+        return "a run directory is being watched (File → Stop watching)"
     if window.loader.busy():
         return "the corpus is loading"
     if window.corpus is None:
@@ -97,4 +102,8 @@ def update_controls(window: MainWindow) -> None:
     for key, button in (("pause", "pauseButton"), ("step", "stepButton"), ("stop", "stopButton"),
                         ("save", "saveButton")):
         actions[key].setEnabled(buttons[button].isEnabled())
-    buttons["openCheckpointButton"].setEnabled(not active)
+    watching = getattr(window, "watch", None) is not None
+    buttons["openCheckpointButton"].setEnabled(not active and not watching)
+    actions["open_ckpt"].setEnabled(not active and not watching)
+    actions["watch"].setEnabled(not active)
+    actions["stop_watch"].setEnabled(watching)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..config import TrainConfig
-from . import diagnostics_views, inside_views
+from . import diagnostics_views, inside_views, window_timeline
 from .autograd_view import AutogradView
 from .demos_view import DemosView
 from .gradient_plots import GradientsPanel
@@ -50,6 +50,7 @@ def build_views(window: MainWindow, config: TrainConfig) -> None:
     layout.addWidget(window.error_banner)
     layout.addWidget(diagnostics_views.build_warnings(window))  # hidden until there is one
     layout.addWidget(splitter, 1)
+    layout.addWidget(window_timeline.build(window))  # under every view it steers
 
     window.views = QTabWidget()
     window.views.setObjectName("views")

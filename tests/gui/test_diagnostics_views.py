@@ -68,7 +68,7 @@ def test_a_huge_learning_rate_raises_an_update_ratio_warning_in_the_window(make_
     assert warnings is not None and not warnings.isVisible()
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: any("update:data ratio" in line for line in w.training_warnings.shown()),
-                    timeout=30_000)
+                    timeout=60_000)  # ratios are judged from step 200 on (ratio_settle_steps)
     stop(qtbot, w)
     assert warnings.isVisible() and w.state == "stopped"  # non-modal: the run went on until Stop
     line = next(line for line in w.training_warnings.shown() if "update:data ratio" in line)

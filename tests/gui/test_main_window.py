@@ -197,7 +197,7 @@ def test_save_then_resume_continues_the_curve(make_window, qtbot):
 
 
 def test_non_finite_loss_pauses_with_a_message(make_window, qtbot):
-    w = make_window("--preset", "tiny", "--set", "max_iters=100000", "--lr", "1e6", "--set", "min_lr=1.0")
+    w = make_window("--preset", "tiny", "--set", "max_iters=100000", "--lr", "1000", "--set", "min_lr=1.0")
     click(qtbot, w, "trainButton")
     banner = w.findChild(QLabel, "errorBanner")
     qtbot.waitUntil(banner.isVisible, timeout=30_000)

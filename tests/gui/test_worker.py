@@ -121,7 +121,7 @@ def test_runs_to_max_iters_then_reports_finished(qtbot, small_corpus):
 
 
 def test_non_finite_loss_pauses_and_reports(run, qtbot):
-    r, rec = run(lr=1e6, min_lr=1.0)
+    r, rec = run(lr=1000.0, min_lr=1.0)
     r.start()
     qtbot.waitUntil(lambda: bool(rec.errors), timeout=30_000)
     assert "non-finite" in rec.errors[0]
