@@ -10,11 +10,13 @@ SHA-256 of the contents saved with them (checkpoints from before it have none).
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import pickle
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ FORMAT = "gptviz-checkpoint"
 VERSION = 1
 FILENAME = "checkpoint.pt"
 DIGEST = "sha256"  # of the rest of the payload (content_digest.py)
+STALE_SECONDS = 600  # a temp file this old beside the checkpoint is a killed save's
 _DOS_DIR = 0x10  # the MS-DOS "directory" bit of a zip record's external attributes
 
 
@@ -104,7 +107,21 @@ def save_checkpoint(path: str | os.PathLike, trainer: Trainer, state: dict | Non
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    _remove_stale_temps(path)
     return path
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete temp files an earlier save left when its process was killed mid-write. Only
+    ones older than STALE_SECONDS: a run directory has one writer, but a save under way in
+    another process (a user's mistake) keeps its file."""
+    now = time.time()
+    for leftover in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+        except OSError:  # gone already, or not ours to delete: it is never read anyway
+            pass
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Checkpoint:

@@ -119,3 +119,22 @@ def test_kill_during_saves_leaves_a_complete_checkpoint(tmp_path):
         proc.wait(10)
     print(f"{ROUNDS} kills, {mid_save} during a save (temp file left), versions {sorted(versions_seen)}")
     assert mid_save >= 1, "every kill missed the writes: the test proved nothing"
+
+
+def test_a_later_save_removes_temp_files_left_by_a_killed_one(tmp_path):
+    from gptviz.checkpoint import STALE_SECONDS, save_checkpoint
+    from gptviz.config import preset
+    from gptviz.corpus import Corpus
+    from gptviz.trainer import Trainer
+
+    trainer = Trainer(preset("tiny", model="bigram"), Corpus("abcdefghij\n" * 300))
+    stale, fresh = tmp_path / f"{FILENAME}.k1ll3d.tmp", tmp_path / f"{FILENAME}.wr1t1ng.tmp"
+    other = tmp_path / "notes.tmp"  # not a checkpoint's: left alone
+    for leftover in (stale, fresh, other):
+        leftover.write_bytes(b"half a checkpoint")
+    old = time.time() - STALE_SECONDS - 5
+    for leftover in (stale, other):
+        os.utime(leftover, (old, old))
+    save_checkpoint(tmp_path, trainer)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([FILENAME, fresh.name, other.name])
+    assert load_checkpoint(tmp_path).step == 0
