@@ -21,9 +21,9 @@ conditions starts (never again while it lasts, so a window can list them without
   (`wide(name)` true) have the upper bound `MUON_RATIO_HIGH` = 1e-1, because Muon sets the
   size of each update from its lr alone (an orthogonalised step of fixed RMS), so at its
   usual lr of 0.02–0.03 a ratio of 2–8e-2 is the intended step, not a runaway one.
-  Measured (diagnostics every 10 steps): the `default` preset's Muon matrices sit at
-  2–8e-2 until step ~130 and its AdamW embedding at 1.0–2.5e-2 until step ~100, then all
-  are inside; the `cpu` preset (nanoGPT's AdamW recipe) keeps its residual projections at
+  Measured (`benchmarks/update_ratios.py`, every 10 steps): the `default` preset's Muon
+  matrices sit at 2–8e-2 until step ~130 and its AdamW embedding at 1.0–2.5e-2 until step
+  ~100, then all are inside; the `cpu` preset (nanoGPT's AdamW recipe) keeps its residual projections at
   1.2–2e-2 from step ~100 to ~900 of 2000, so it gets one warning, at ~step 250 — true to
   the rule of thumb, which that recipe runs hot of.
 - **loss spike** — a step's train loss exceeds `SPIKE_FACTOR` (2.5) × the exponential

@@ -117,6 +117,7 @@ def test_presets_describe_the_documented_models():
     assert not (cpu.rope or cpu.qk_norm) and cpu.activation == "gelu" and cpu.optimizer == "adamw"
     lecture = preset("lecture")
     assert (lecture.n_layer, lecture.n_head, lecture.n_embd, lecture.block_size,
-            lecture.batch_size, lecture.dropout) == (6, 6, 384, 256, 64, 0.2)
+            lecture.batch_size * lecture.grad_accum, lecture.dropout) == (6, 6, 384, 256, 64, 0.2)
+    assert lecture.batch_size * lecture.eval_iters == 64 * 200  # the lecture's evaluation
     with pytest.raises(ConfigError, match="unknown preset 'huge'"):
         preset("huge")
