@@ -22,7 +22,8 @@ def make_window(make_window):
 
 def stop(qtbot, w):
     click(qtbot, w, "stopButton")
-    qtbot.waitUntil(lambda: not w.active(), timeout=5_000)
+    # until the thread's finished signal is handled too: then Start is enabled again
+    qtbot.waitUntil(lambda: not w.active() and w.run is None, timeout=5_000)
 
 
 def test_a_run_shows_activation_histograms_and_percentages_per_layer(make_window, qtbot, monkeypatch):
