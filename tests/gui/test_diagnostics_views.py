@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QWidget
 from gptviz.gui.activations_view import ActivationsView
 from gptviz.metrics import EvalMetrics
 
-from .window_helpers import LONG, click
+from .window_helpers import LONG, click, stop_run
 
 SITES = ["blocks.0.attn", "blocks.0.mlp", "blocks.1.attn", "blocks.1.mlp"]
 
@@ -18,12 +18,6 @@ SITES = ["blocks.0.attn", "blocks.0.mlp", "blocks.1.attn", "blocks.1.mlp"]
 def make_window(make_window):
     """The shared window fixture, at a size where every plot of the Activations tab has room."""
     return lambda *args: make_window(*args, size=(1400, 900))
-
-
-def stop(qtbot, w):
-    click(qtbot, w, "stopButton")
-    # until the thread's finished signal is handled too: then Start is enabled again
-    qtbot.waitUntil(lambda: not w.active() and w.run is None, timeout=5_000)
 
 
 def test_a_run_shows_activation_histograms_and_percentages_per_layer(make_window, qtbot, monkeypatch):
@@ -39,7 +33,7 @@ def test_a_run_shows_activation_histograms_and_percentages_per_layer(make_window
     assert tabs.tabText(tabs.currentIndex()) == "Activations"
     click(qtbot, w, "trainButton")  # the window diagnoses every 10th step
     qtbot.waitUntil(lambda: len(view.series("blocks.1.mlp")[0]) >= 3, timeout=30_000)
-    stop(qtbot, w)
+    stop_run(qtbot, w)
     assert set(received_on) == {threading.get_ident()}  # reports reach the view on the GUI thread
 
     step, latest = view.latest()
@@ -70,7 +64,7 @@ def test_a_huge_learning_rate_raises_an_update_ratio_warning_in_the_window(make_
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: any("update:data ratio" in line for line in w.training_warnings.shown()),
                     timeout=60_000)  # ratios are judged from step 200 on (ratio_settle_steps)
-    stop(qtbot, w)
+    stop_run(qtbot, w)
     assert warnings.isVisible() and w.state == "stopped"  # non-modal: the run went on until Stop
     line = next(line for line in w.training_warnings.shown() if "update:data ratio" in line)
     assert "above 1e-02" in line and ".weight" in line and "e-0" in line  # names a parameter and its value
@@ -83,7 +77,7 @@ def test_synthetic_evaluations_show_an_overfitting_warning_and_a_new_run_clears_
     w = make_window()
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.last_step >= 3, timeout=20_000)
-    stop(qtbot, w)
+    stop_run(qtbot, w)
     warnings = w.findChild(QWidget, "trainingWarnings")
     before = len(w.training_warnings.warnings)
     for ev in (EvalMetrics(1000, 1.50, 1.60), EvalMetrics(1100, 1.45, 1.62), EvalMetrics(1200, 1.40, 1.65)):
@@ -95,4 +89,4 @@ def test_synthetic_evaluations_show_an_overfitting_warning_and_a_new_run_clears_
     click(qtbot, w, "trainButton")  # a new run starts with no warnings
     qtbot.waitUntil(lambda: w.active(), timeout=5_000)
     assert not any("overfitting" in line for line in w.training_warnings.shown())
-    stop(qtbot, w)
+    stop_run(qtbot, w)

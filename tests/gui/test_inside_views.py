@@ -14,7 +14,7 @@ from gptviz import attention_probe
 from gptviz.lessons.tiny_gpt import shown
 from gptviz.sampler import Sampler, filter_logits
 
-from .window_helpers import click
+from .window_helpers import click, pause
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def make_window(make_window):
 def start_then_pause(w, qtbot, steps=5):
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.last_step >= steps, timeout=60_000)
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause(qtbot, w)
 
 
 def model_copy(w):

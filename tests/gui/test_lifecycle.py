@@ -30,7 +30,7 @@ import pytest
 from PySide6.QtCore import QtMsgType
 from PySide6.QtWidgets import QPlainTextEdit, QSpinBox
 
-from .window_helpers import LONG, button, click
+from .window_helpers import LONG, button, click, pause
 
 PROC = Path("/proc/self")
 LINUX = sys.platform.startswith("linux") and PROC.is_dir()  # /proc/self/{fd,task}: Linux only
@@ -221,8 +221,7 @@ def evaluating(w, qtbot, monkeypatch):
 
 def paused(w, qtbot, monkeypatch=None):
     training(w, qtbot)
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause(qtbot, w)
 
 
 def sampling(w, qtbot, monkeypatch):

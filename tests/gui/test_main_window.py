@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QSpinBox
 from gptviz.gui import build_main_window, run_control
 from gptviz.gui.payloads import StepBatch
 
-from .window_helpers import button, click
+from .window_helpers import button, click, pause
 
 
 def trainer_steps(w) -> int:
@@ -57,8 +57,7 @@ def test_start_pause_step_resume_stop(make_window, qtbot):
     assert len(history) >= 30  # metrics reached the loss plot
 
     t0 = time.monotonic()
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause(qtbot, w)
     assert time.monotonic() - t0 < 1.0
     assert button(w, "pauseButton").text() == "Resume"
     paused_at = trainer_steps(w)
@@ -85,8 +84,7 @@ def test_sample_now_while_paused_streams_into_samples_view(make_window, qtbot):
     w = make_window()
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause(qtbot, w)
     view = w.findChild(QPlainTextEdit, "samplesView")
     before = view.toPlainText()
     click(qtbot, w, "sampleNowButton")
@@ -170,8 +168,7 @@ def test_save_then_resume_continues_the_curve(make_window, qtbot):
     w = make_window()
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.last_step >= 20, timeout=20_000)
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause(qtbot, w)
     saved_step = w.last_step
     click(qtbot, w, "saveButton")
     qtbot.waitUntil(lambda: (w.run_dir / "checkpoint.pt").is_file() and not w.unsaved, timeout=5_000)
@@ -395,8 +392,7 @@ def test_step_while_a_sample_streams_takes_one_step_at_once(make_window, qtbot):
     w = make_window()
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+    pause(qtbot, w)
     w.samples.findChild(QSpinBox, "sampleLength").setValue(100_000)  # ~30 s of sampling
     view = w.findChild(QPlainTextEdit, "samplesView")
     before = len(view.toPlainText())
@@ -429,9 +425,8 @@ def test_pause_and_stop_do_not_wait_for_a_long_step(make_window, qtbot):
     qtbot.waitUntil(lambda: len(w.loss_plot.evals) == 1, timeout=30_000)  # step 1 begins
     qtbot.wait(300)
     t0 = time.monotonic()
-    click(qtbot, w, "pauseButton")
-    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
-    pause = time.monotonic() - t0
+    pause(qtbot, w)
+    pause_s = time.monotonic() - t0
     assert trainer_steps(w) == 0 and w.last_step == 0  # step 1 was abandoned, not finished
 
     click(qtbot, w, "stepButton")  # the whole step, to see how long one takes
@@ -445,7 +440,7 @@ def test_pause_and_stop_do_not_wait_for_a_long_step(make_window, qtbot):
     click(qtbot, w, "stopButton")
     qtbot.waitUntil(lambda: not w.active(), timeout=5_000)
     stop = time.monotonic() - t0
-    print(f"one step {step_seconds:.2f} s; Pause took {pause * 1000:.0f} ms, Stop {stop * 1000:.0f} ms")
-    assert pause < 0.5 and stop < 0.5
+    print(f"one step {step_seconds:.2f} s; Pause took {pause_s * 1000:.0f} ms, Stop {stop * 1000:.0f} ms")
+    assert pause_s < 0.5 and stop < 0.5
     assert w.current_trainer().step_count == 1  # step 2 abandoned too (the run, or once its
     # thread's finished signal is handled, the stopped trainer)

@@ -16,3 +16,16 @@ def click(qtbot, w, name):
     b = button(w, name)
     assert b.isEnabled(), f"{name} is disabled: {b.toolTip()}"
     qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+
+
+def pause(qtbot, w):
+    """Press Pause and wait until the window shows the run paused."""
+    click(qtbot, w, "pauseButton")
+    qtbot.waitUntil(lambda: w.state == "paused", timeout=5_000)
+
+
+def stop_run(qtbot, w, timeout=5_000):
+    """Press Stop and wait until the thread's `finished` signal is handled too (the run is
+    cleared and Start is enabled again), not just until the thread stops running."""
+    click(qtbot, w, "stopButton")
+    qtbot.waitUntil(lambda: not w.active() and w.run is None, timeout=timeout)
