@@ -1,7 +1,8 @@
 """Training throughput against this machine's own fp32 matmul peak, in one run.
 
-Prints: the peak (GFLOP/s, best of square matmuls), tokens/s and model-FLOPs
-utilisation for the `cpu` preset (and `default`), and what the optional diagnostics
+Prints: the peak (GFLOP/s, best of square matmuls, measured between rounds of training),
+tokens/s and model-FLOPs utilisation for the `cpu` preset (and `default`), each round
+against the peak measured just before and after it, and what the optional diagnostics
 (per-parameter grad norms, update:data ratios, gradient histograms) cost per step.
 
     python benchmarks/bench_train.py [--steps 150] [--corpus PATH]
@@ -63,23 +64,32 @@ def main() -> None:
     trainers = {name: Trainer(preset(name, max_iters=10**6), corpus) for name in ("cpu", "default")}
     for t in trainers.values():
         step_times(t, 10)  # warm up
-    peak_before = matmul_peak()
-    times = {name: [] for name in trainers}
+    # This machine switches between a fast and a slow mode every half minute or so: the
+    # peak is measured between the rounds of training, and each round's utilisation is
+    # taken against the peaks just before and after it (the median round is the figure).
+    peaks = [matmul_peak()]
+    rounds = 3
+    times = {name: [[] for _ in range(rounds)] for name in trainers}
     diag_times, plain_times = [], []
-    for _ in range(3):  # interleave so that both see the same machine conditions
+    for r in range(rounds):  # interleave so that both presets see the same machine conditions
         for name, t in trainers.items():
-            times[name] += step_times(t, args.steps // 3)
+            times[name][r] += step_times(t, args.steps // rounds)
         for _ in range(args.steps // 6):  # alternate single steps with and without diagnostics
             plain_times += step_times(trainers["cpu"], 1)
             diag_times += step_times(trainers["cpu"], 1, diagnostics=True)
-    peak = max(peak_before, matmul_peak())  # measured before and after the training steps
-    print(f"fp32 matmul peak: {peak:.1f} GFLOP/s")
+        peaks.append(matmul_peak())
+    print("fp32 matmul peak, between the rounds: " + ", ".join(f"{p:.1f}" for p in peaks) + " GFLOP/s")
     for name, t in trainers.items():
-        dt = statistics.median(times[name])
-        tps = t.tokens_per_step / dt
-        flops = t.model.flops_per_token() * tps / 1e9
-        print(f"{name:8s}: {dt * 1000:6.1f} ms/step, {tps:8,.0f} tokens/s, {flops:6.1f} GFLOP/s, "
-              f"MFU {flops / peak:.0%} of measured peak  ({t.model.num_params() / 1e6:.2f}M params)")
+        per_round = []
+        for r in range(rounds):
+            dt = statistics.median(times[name][r])
+            gflops = t.model.flops_per_token() * t.tokens_per_step / dt / 1e9
+            per_round.append((gflops / statistics.mean(peaks[r:r + 2]), dt, gflops))
+        mfu, dt, gflops = sorted(per_round)[rounds // 2]
+        print(f"{name:8s}: {dt * 1000:6.1f} ms/step, {t.tokens_per_step / dt:8,.0f} tokens/s, "
+              f"{gflops:6.1f} GFLOP/s, MFU {mfu:.0%} of the peak measured around it "
+              f"(rounds: {', '.join(f'{m:.0%}' for m, _, _ in per_round)}; "
+              f"{t.model.num_params() / 1e6:.2f}M params)")
     plain, diag = statistics.median(plain_times), statistics.median(diag_times)
     print(f"diagnostics (cpu preset): +{(diag - plain) * 1000:.1f} ms per step with them "
           f"({(diag - plain) / plain:.0%} of a step); zero when off")

@@ -80,7 +80,9 @@ def build_optimizers(model: nn.Module, config: TrainConfig, device_type: str = "
               {"params": no_decay, "weight_decay": 0.0}]
     adamw = torch.optim.AdamW(
         [g for g in groups if g["params"]], lr=config.lr, betas=(config.beta1, config.beta2),
-        fused=device_type == "cuda",
+        # The fused kernel updates every tensor in one pass: on this 2-core CPU it takes the
+        # `cpu` preset's AdamW step from ~1.2-1.9 ms to ~0.35-0.45 ms (benchmarks/bench_train.py).
+        fused=device_type in ("cpu", "cuda"),
     )
     optimizers: list[torch.optim.Optimizer] = [adamw]
     if muon:

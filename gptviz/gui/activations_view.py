@@ -81,7 +81,7 @@ class ActivationsView(FollowsPalette, QWidget):
                 values[f"{site} dead"] = stats.dead
         self._series.append(d.step, values)
         self._latest, self._latest_step = dict(d.activations), d.step
-        self._redraws.mark("latest", "series")
+        self._redraws.mark_data("latest", "series")
 
     def clear(self) -> None:
         self._start_over([])

@@ -127,7 +127,7 @@ class GradientsPanel(FollowsPalette, QWidget):
 
     def append_steps(self, batch: StepBatch) -> None:
         self._steps.append_batch(batch)
-        self._redraws.mark("steps")
+        self._redraws.mark_data("steps")
 
     def set_diagnostics(self, d: Diagnostics) -> None:
         """Add one diagnostic step (norms, ratios, histograms of every parameter)."""
@@ -143,7 +143,7 @@ class GradientsPanel(FollowsPalette, QWidget):
                 self._recent[name] = deque(maxlen=RECENT_HISTOGRAMS)
                 self._hist_combo.addItem(name)
             self._recent[name].append((d.step, hist))
-        self._redraws.mark("diagnostics", "histogram")
+        self._redraws.mark_data("diagnostics", "histogram")
 
     def pin(self, step: int, d: Diagnostics | None) -> None:
         """Show a timeline snapshot: its diagnostics `d` (None: none yet by then) in the

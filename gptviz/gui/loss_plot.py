@@ -84,11 +84,11 @@ class LossPlot(FollowsPalette, QWidget):
 
     def append_steps(self, batch: StepBatch) -> None:
         self._history.append_batch(batch)
-        self._redraws.mark("steps")
+        self._redraws.mark_data("steps")
 
     def append_eval(self, ev: EvalMetrics) -> None:
         self._evals.append(ev.step, {"train_loss": ev.train_loss, "val_loss": ev.val_loss})
-        self._redraws.mark("evals")
+        self._redraws.mark_data("evals")
 
     def clear(self) -> None:
         self._history.clear()

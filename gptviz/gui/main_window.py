@@ -42,6 +42,7 @@ from . import (
     window_timeline,
 )
 from .corpus_loader import CorpusLoader
+from .frame_pacer import DEFAULT_BUDGET, PACER
 from .payloads import StepBatch
 from .run_dir import new_run_dir
 from .run_thread import RunThread
@@ -152,6 +153,12 @@ class MainWindow(QMainWindow):
 
     def _push_sample_settings(self) -> None:
         run_control.push_sample_settings(self)
+
+    @Slot(bool)
+    def set_smooth_plots(self, smooth: bool) -> None:
+        """Plots at up to 30 frames a second while training, whatever it costs the run."""
+        PACER.budget = None if smooth else DEFAULT_BUDGET
+        self.actions_["smooth_plots"].setChecked(smooth)
 
     # -- worker reports (queued to the GUI thread; run_control.py) -----------------------------------
     @Slot(object)
@@ -321,6 +328,7 @@ class MainWindow(QMainWindow):
             while not self.run.shutdown(timeout_ms=60_000):
                 self.statusBar().showMessage("Waiting for the current step to finish…")
         self.loader.shutdown()
+        PACER.set_training(False)
         QApplication.sendPostedEvents()
         QApplication.processEvents()
         if self.metrics_log is not None:

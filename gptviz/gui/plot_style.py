@@ -1,6 +1,6 @@
-"""What both plot widgets share: colours from the palette, plot setup, redrawing at most
-~30 times a second, and view ranges set by code instead of pyqtgraph's per-frame
-auto-range (which costs 20 ms a frame).
+"""What the plot widgets share: colours from the palette, plot setup, redrawing at most
+~30 times a second (paced while training: frame_pacer.py), and view ranges set by code
+instead of pyqtgraph's per-frame auto-range (which costs 20 ms a frame).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-REDRAW_INTERVAL_MS = 33  # ~30 frames per second at most
+from .frame_pacer import FASTEST_MS, PACER, FramePacer
+
 RAW_ALPHA = 60  # the per-step loss, behind its moving average
 
 # -- shared with gradient_plots.py: colours ------------------------------------------
@@ -86,28 +87,55 @@ def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
 
 # -- shared with gradient_plots.py: redrawing ----------------------------------------
 
-class RedrawLater:
-    """Redrawing at most ~30 times a second, and only after something changed.
+class RedrawLater(QObject):
+    """Redrawing at most ~30 times a second, only after something changed, and not while
+    the widget sits behind another tab.
 
-    `mark(*what)` notes what changed and starts a single-shot timer that calls `redraw`;
-    `redraw` starts with `take()`, which returns what changed since and stops the timer,
-    so a direct call draws now and the timer does not fire again for nothing.
+    `mark_data(*what)` (new data from the run) and `mark(*what)` (anything else: the user
+    changed a setting, chose a snapshot, ...) note what changed and start a single-shot timer
+    that calls `redraw`; `redraw` starts with `take()`, which returns what changed since and
+    stops the timer, so a direct call draws now and the timer does not fire again for
+    nothing. New data waits as long as the frame pacer says (frame_pacer.py: longer while a
+    run trains, so that drawing leaves the CPU to training); the user's own changes are
+    drawn within ~1/30 s. A widget on a tab that is not in front (its window shown, itself
+    hidden) keeps what changed and draws it when it is shown.
     """
 
-    def __init__(self, parent: QObject, redraw) -> None:
+    def __init__(self, widget: QWidget, redraw, pacer: FramePacer = PACER) -> None:
+        super().__init__(widget)
+        self._widget, self._redraw, self._pacer = widget, redraw, pacer
         self._dirty: set[str] = set()
-        self._timer = QTimer(parent, singleShot=True, interval=REDRAW_INTERVAL_MS)
-        self._timer.timeout.connect(redraw)
+        self._timer = QTimer(self, singleShot=True, interval=FASTEST_MS)
+        self._timer.timeout.connect(self._fire)
+        widget.installEventFilter(self)
 
     def mark(self, *what: str) -> None:
+        self._mark(what, FASTEST_MS)
+
+    def mark_data(self, *what: str) -> None:
+        self._mark(what, self._pacer.interval_ms())
+
+    def _mark(self, what, interval_ms: int) -> None:
         self._dirty.update(what)
-        if not self._timer.isActive():
-            self._timer.start()
+        if not self._timer.isActive() or self._timer.remainingTime() > interval_ms:
+            self._timer.start(interval_ms)
 
     def take(self) -> set[str]:
         self._timer.stop()
         dirty, self._dirty = self._dirty, set()
         return dirty
+
+    def behind_a_tab(self) -> bool:
+        return self._widget.window().isVisible() and not self._widget.isVisible()
+
+    def _fire(self) -> None:
+        if not self.behind_a_tab():
+            self._redraw()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Show and self._dirty and not self._timer.isActive():
+            self._timer.start(0)  # what changed while it was hidden
+        return False
 
 
 # -- shared with gradient_plots.py: ranges set by code ---------------------------------

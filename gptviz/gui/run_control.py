@@ -21,6 +21,7 @@ from ..samplelog import trim_samples
 from ..trainer import Trainer
 from . import diagnostics_views, inside_views, window_timeline
 from .continuation import CONTINUATION_FIELDS, continue_blocker, continued_config
+from .frame_pacer import PACER
 from .payloads import StepBatch
 from .run_dir import new_run_dir
 from .run_thread import RunThread
@@ -200,6 +201,7 @@ def on_eval(window: MainWindow, ev) -> None:
 
 def on_state(window: MainWindow, state: str) -> None:
     window.state = state
+    PACER.set_training(state == "running")  # plots redraw less often while training
     window.status.set_state(state)
     window.buttons["pauseButton"].setText("Resume" if state == "paused" else "Pause")
     finished = state == "finished" and window.active()
@@ -212,6 +214,7 @@ def on_thread_finished(window: MainWindow, finished: QObject | None) -> None:
     """`finished` is the QThread that ended (the slot's sender)."""
     if window.run is None or finished is not window.run.thread:
         return  # a late signal from an earlier run
+    PACER.set_training(False)
     window.stopped_trainer = window.run.trainer  # still saveable after Stop
     window.run.deleteLater()  # the thread and worker; the model lives on in stopped_trainer
     window.run = None

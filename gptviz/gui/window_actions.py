@@ -1,5 +1,6 @@
 """The main window's commands: each QAction with its shortcut, the button it drives, the
-File and Training menus, and which commands are enabled in the current state.
+File and Training menus (the latter also holds the "smooth plots" choice, frame_pacer.py),
+and which commands are enabled in the current state.
 
 `build_actions` returns the actions by key (window.actions_); `update_controls` is
 called (as window._update_controls) whenever the run, the corpus or the settings change.
@@ -56,7 +57,13 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "watch": action("Watch run directory…", window.choose_watch_dir, "Ctrl+Shift+W"),
         "stop_watch": action("Stop watching", window.stop_watching),
         "quit": action("Quit", window.close, "Ctrl+Q"),
+        "smooth_plots": action("Smooth plots while training (slows training)", window.set_smooth_plots),
     }
+    smooth = actions["smooth_plots"]
+    smooth.setCheckable(True)
+    smooth.setToolTip("Redraw the plots up to 30 times a second while training. Off: they "
+                      "redraw less often, so that drawing takes at most ~3% of one core from "
+                      "training (full rate again when paused).")
     menu = window.menuBar().addMenu("&File")
     for key in FILE_MENU:
         menu.addSeparator() if key is None else menu.addAction(actions[key])
@@ -64,6 +71,9 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     for key in TRAINING_MENU:
         menu.addAction(actions[key])
         window.addAction(actions[key])
+    menu.addSeparator()
+    menu.addAction(smooth)
+    menu.setToolTipsVisible(True)
     return actions
 
 

@@ -1,6 +1,6 @@
 """What the main window remembers between launches: its geometry and splitters, the
-training settings, the corpus file, the sample settings and the Attention view's prompt
-and cadence (in QSettings, settings_store.py).
+training settings, the corpus file, the sample settings, the Attention view's prompt
+and cadence, and whether plots stay smooth while training (in QSettings, settings_store.py).
 
 `restore_layout` runs once the widgets exist; `remember` when the window closes. The
 remembered settings and corpus are read back by app.py when no options override them.
@@ -36,6 +36,7 @@ def restore_layout(window: MainWindow) -> None:
     attention = load_json(s, "attention/settings")
     if isinstance(attention, dict):
         window.attention_view.set_settings(attention)
+    window.set_smooth_plots(s.value("view/smoothPlots", False, type=bool))
 
 
 def remember(window: MainWindow) -> None:
@@ -51,4 +52,5 @@ def remember(window: MainWindow) -> None:
         s.setValue("training/corpus", window.corpus_path)
     save_json(s, "samples/settings", window.samples.settings())
     save_json(s, "attention/settings", vars(window.attention_view.settings()))
+    s.setValue("view/smoothPlots", window.actions_["smooth_plots"].isChecked())
     s.sync()

@@ -14,6 +14,15 @@ def _isolated_gui_state(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _plots_at_full_rate():
+    """No test inherits another's frame pacing (frame_pacer.py: slower redraws while training)."""
+    from gptviz.gui.frame_pacer import PACER
+    PACER.set_training(False)
+    yield
+    PACER.set_training(False)
+
+
+@pytest.fixture(autouse=True)
 def _collect_garbage_on_the_gui_thread(qapp):
     """As the app does (gui/gc_policy.py): no automatic collection on worker threads,
     and whatever a test left behind is collected here, on the GUI thread."""
