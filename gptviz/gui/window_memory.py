@@ -1,6 +1,7 @@
 """What the main window remembers between launches: its geometry and splitters, the
 training settings, the corpus file, the sample settings, the Attention view's prompt
-and cadence, and whether plots stay smooth while training (in QSettings, settings_store.py).
+and cadence, whether plots stay smooth while training, the device and the timeline's
+snapshot cadence (in QSettings, settings_store.py).
 
 `restore_layout` runs once the widgets exist; `remember` when the window closes. The
 remembered settings and corpus are read back by app.py when no options override them.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..devices import DeviceError
 from .settings_store import app_settings, load_json, save_json
 
 if TYPE_CHECKING:
@@ -37,6 +39,18 @@ def restore_layout(window: MainWindow) -> None:
     if isinstance(attention, dict):
         window.attention_view.set_settings(attention)
     window.set_smooth_plots(s.value("view/smoothPlots", False, type=bool))
+    device = s.value("training/device")
+    if isinstance(device, str):
+        try:
+            window.settings_panel.device_picker.set_device(device)
+        except DeviceError:
+            pass  # e.g. a GPU not present on this launch: "auto" stays
+    every = s.value("timeline/every")
+    if every is not None:
+        try:
+            window.timeline_bar.every.setValue(int(every))  # the spin box clamps it
+        except (TypeError, ValueError):
+            pass
 
 
 def remember(window: MainWindow) -> None:
@@ -53,4 +67,6 @@ def remember(window: MainWindow) -> None:
     save_json(s, "samples/settings", window.samples.settings())
     save_json(s, "attention/settings", vars(window.attention_view.settings()))
     s.setValue("view/smoothPlots", window.actions_["smooth_plots"].isChecked())
+    s.setValue("training/device", window.settings_panel.device())
+    s.setValue("timeline/every", window.timeline_bar.every.value())
     s.sync()

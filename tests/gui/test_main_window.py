@@ -255,6 +255,26 @@ def test_settings_and_corpus_are_remembered_between_launches(make_window, qtbot,
     w2.shutdown()
 
 
+def test_device_and_timeline_cadence_are_remembered_between_launches(make_window):
+    from gptviz.gui.settings_store import app_settings
+    from gptviz.timeline import DEFAULT_EVERY
+    w = make_window()
+    w.settings_panel.device_picker.set_device("cpu")
+    w.timeline_bar.every.setValue(250)
+    w.close()
+    w2 = make_window()
+    assert w2.settings_panel.device() == "cpu"
+    assert w2.timeline_bar.every.value() == 250 and w2.timeline.every == 250
+    w2.close()
+    s = app_settings()
+    s.setValue("training/device", "cuda:7")  # remembered from a machine with GPUs
+    s.setValue("timeline/every", "many")
+    s.sync()
+    w3 = make_window()
+    assert w3.settings_panel.device() == "auto"  # not here: the default stays, no error
+    assert w3.timeline_bar.every.value() == DEFAULT_EVERY  # unreadable: the default
+
+
 def test_metrics_export_to_csv(make_window, qtbot, tmp_path):
     import csv
 
