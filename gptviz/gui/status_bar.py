@@ -1,8 +1,9 @@
 """The status line: step / max, progress, loss, tokens/s, elapsed and ETA.
 
 Steps come up to ~30 times a second; the line shows the latest at most 4 times a second
-(text to read, not to watch), since each update repaints the status bar and the window
-behind it: measured, a third of the GUI thread's time while training `default`.
+(text to read, not to watch). Each update used to re-lay out the status bar and repaint
+the window behind it: py-spy put QLabel painting and text layout at ~10 % of the GUI
+thread's samples while training `default`. Fixed-size labels end the relayouts.
 """
 
 from __future__ import annotations
