@@ -141,7 +141,7 @@ def window_run(window, app, steps: int):
     intervals_ms = []
     pacing = QTimer()
     pacing.setInterval(1000)
-    pacing.timeout.connect(lambda: intervals_ms.append(PACER.interval_ms()) if PACER.training else None)
+    pacing.timeout.connect(lambda: intervals_ms.append(PACER.current_ms) if PACER.training else None)
     window.start()
     timer.start()
     cycle.start()

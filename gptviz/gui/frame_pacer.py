@@ -48,8 +48,16 @@ class FramePacer:
             if not training:
                 self._interval = float(FASTEST_MS)
 
+    @property
+    def current_ms(self) -> int:
+        """The interval now, without measuring (e.g. for a benchmark to report)."""
+        if not self.training or self.budget is None:
+            return FASTEST_MS
+        return round(self._interval)
+
     def interval_ms(self) -> int:
-        """Milliseconds to wait before the next redraw (call on the GUI thread)."""
+        """Milliseconds to wait before the next redraw, measured and adjusted now (call on
+        the GUI thread)."""
         if not self.training or self.budget is None:
             return FASTEST_MS
         now, cpu = self._clock(), self._cpu_clock()
@@ -62,7 +70,7 @@ class FramePacer:
             factor = min(2.0, max(0.5, math.sqrt(self.share / self.budget)))
             self._interval = min(SLOWEST_MS, max(FASTEST_MS, self._interval * factor))
             self._since = (now, cpu)
-        return round(self._interval)
+        return self.current_ms
 
 
 PACER = FramePacer()

@@ -67,16 +67,12 @@ class TrainingStatus(QStatusBar):
     def reset(self, step: int, max_steps: int) -> None:
         self._pending = None
         self._active, self._started, self._first_step = 0.0, None, step
-        self.progress.setRange(0, max_steps)
-        self.progress.setValue(step)
-        self.step.setText(f"step {step} / {max_steps}")
+        self._show_step(step, max_steps)
 
     def set_max_steps(self, step: int, max_steps: int) -> None:
         """A new goal for the same run (training continued past its old max_iters)."""
         self._show_pending()
-        self.progress.setRange(0, max_steps)
-        self.progress.setValue(step)
-        self.step.setText(f"step {step} / {max_steps}")
+        self._show_step(step, max_steps)
 
     def update_step(self, step: int, max_steps: int, loss: float, tokens_per_sec: float) -> None:
         """Show this step now, or within SHOW_EVERY_S if the line changed less than that ago."""
@@ -96,12 +92,15 @@ class TrainingStatus(QStatusBar):
             return
         step, max_steps, loss, tokens_per_sec = self._pending
         self._pending, self._shown_at = None, time.monotonic()
-        self.progress.setRange(0, max_steps)
-        self.progress.setValue(step)
-        self.step.setText(f"step {step} / {max_steps}")
+        self._show_step(step, max_steps)
         self.loss.setText(f"loss {loss:.4f}")
         self.speed.setText(f"{tokens_per_sec:,.0f} tok/s")
         elapsed = self.elapsed()
         done = step - self._first_step
         eta = elapsed / done * (max_steps - step) if done > 0 else None
         self.clock.setText(f"elapsed {_clock(elapsed)} · ETA {_clock(eta) if eta is not None else '–'}")
+
+    def _show_step(self, step: int, max_steps: int) -> None:
+        self.progress.setRange(0, max_steps)
+        self.progress.setValue(step)
+        self.step.setText(f"step {step} / {max_steps}")

@@ -69,7 +69,10 @@ def test_stopping_training_restores_the_full_rate_and_measuring_starts_afresh():
     pacer.set_training(True)
     assert settle(pacer, clocks, lambda ms: 0.5) == SLOWEST_MS
     assert pacer.share == pytest.approx(0.5)
+    clocks.run(5.0, 0.0)
+    assert pacer.current_ms == SLOWEST_MS  # reading it measures nothing and changes nothing
     pacer.set_training(False)
+    assert pacer.current_ms == FASTEST_MS
     assert pacer.interval_ms() == FASTEST_MS and pacer.share is None
     pacer.set_training(True)
     clocks.run(10.0, 0.9)  # the time while not training is not counted against the next run

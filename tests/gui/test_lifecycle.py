@@ -28,9 +28,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QtMsgType
-from PySide6.QtWidgets import QPlainTextEdit, QSpinBox
 
-from .window_helpers import LONG, button, click, pause
+from .window_helpers import LONG, button, click, pause, stream_a_long_sample
 
 PROC = Path("/proc/self")
 LINUX = sys.platform.startswith("linux") and PROC.is_dir()  # /proc/self/{fd,task}: Linux only
@@ -226,11 +225,7 @@ def paused(w, qtbot, monkeypatch=None):
 
 def sampling(w, qtbot, monkeypatch):
     paused(w, qtbot)
-    w.samples.findChild(QSpinBox, "sampleLength").setValue(100_000)  # ~30 s of sampling
-    view = w.findChild(QPlainTextEdit, "samplesView")
-    before = len(view.toPlainText())
-    click(qtbot, w, "sampleNowButton")
-    qtbot.waitUntil(lambda: len(view.toPlainText()) > before + 200, timeout=10_000)
+    stream_a_long_sample(qtbot, w)
 
 
 def stepping(w, qtbot, monkeypatch):

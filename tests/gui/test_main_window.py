@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QPlainTextEdit, QSpinBox
 from gptviz.gui import build_main_window, run_control
 from gptviz.gui.payloads import StepBatch
 
-from .window_helpers import button, click, pause
+from .window_helpers import button, click, pause, stream_a_long_sample
 
 
 def trainer_steps(w) -> int:
@@ -413,11 +413,7 @@ def test_step_while_a_sample_streams_takes_one_step_at_once(make_window, qtbot):
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.last_step >= 5, timeout=20_000)
     pause(qtbot, w)
-    w.samples.findChild(QSpinBox, "sampleLength").setValue(100_000)  # ~30 s of sampling
-    view = w.findChild(QPlainTextEdit, "samplesView")
-    before = len(view.toPlainText())
-    click(qtbot, w, "sampleNowButton")
-    qtbot.waitUntil(lambda: len(view.toPlainText()) > before + 200, timeout=10_000)
+    view, before = stream_a_long_sample(qtbot, w)
     paused_at = trainer_steps(w)
 
     t0 = time.monotonic()
