@@ -108,6 +108,8 @@ def open_window(preset_name: str):
     from gptviz.gui import build_main_window
     window = build_main_window(["--corpus", str(SHARED), "--preset", preset_name,
                                 "--set", "max_iters=1000000"])
+    from gptviz.gui.gc_policy import freeze_startup_objects
+    freeze_startup_objects()  # as run_app does before showing the window
     window.resize(1500, 900)
     window.show()
     app = QApplication.instance()
@@ -230,6 +232,7 @@ def cold_start_seconds() -> float:
     code = ("from PySide6.QtWidgets import QApplication\n"
             "from gptviz.gui import build_main_window\n"
             f"w = build_main_window(['--corpus', {str(SHARED)!r}, '--preset', 'tiny'])\n"
+            "from gptviz.gui.gc_policy import freeze_startup_objects; freeze_startup_objects()\n"
             "w.show(); QApplication.instance().processEvents()\n"
             "print('shown', flush=True)\n"
             "w.shutdown()\n")

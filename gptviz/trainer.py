@@ -73,24 +73,29 @@ class StopPoints:
     Hooks on every module that holds weights (linear layers, embeddings, norms: between
     them lie at most a few large ops): before its forward, and, through a hook on its
     output, just before its backward. A stop raises StepInterrupted out of the model call
-    or out of backward(). Cost, measured: ~2 µs per module call while no check is set
-    (`watching`), ~10 µs while one is: about 1% of a `default` step.
+    or out of backward(). The hooks are in place only while `watching` (registering and
+    removing them takes ~0.1 ms); while they are, each module call costs ~10 µs more:
+    about 1% of a `default` step.
     """
 
     def __init__(self, model: torch.nn.Module):
         self._check: Callable[[], bool] | None = None
-        for module in model.modules():
-            if next(module.parameters(recurse=False), None) is not None:
-                module.register_forward_pre_hook(self._before_forward)
-                module.register_forward_hook(self._after_forward)
+        self._modules = [module for module in model.modules()
+                         if next(module.parameters(recurse=False), None) is not None]
 
     @contextmanager
     def watching(self, check: Callable[[], bool]) -> Iterator[None]:
+        handles = []
+        for module in self._modules:
+            handles.append(module.register_forward_pre_hook(self._before_forward))
+            handles.append(module.register_forward_hook(self._after_forward))
         self._check = check
         try:
             yield
         finally:
             self._check = None
+            for handle in handles:
+                handle.remove()
 
     def _poll(self) -> None:
         if self._check is not None and self._check():
@@ -153,7 +158,7 @@ class Trainer:
         self._ddp = distributed.wrap(self.model, self.device) if self.launch.distributed else None
         self._compiled = self._compile(self._ddp or self.model) if compile else None
         self._compile_checked = False  # whether a compiled step has run (compile errors come then)
-        self._stop_points: StopPoints | None = None  # hooked in on first use
+        self._stop_points: StopPoints | None = None  # made on first use
         self._activations: ActivationProbe | None = None  # made on the first diagnostics
 
     @property

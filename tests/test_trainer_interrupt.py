@@ -138,3 +138,20 @@ def test_a_stop_in_a_later_micro_batch_changes_nothing(small_corpus):
         assert torch.equal(after[key], before[key]), key
     assert all(p.grad is None for p in stopped.model.parameters())
     assert [plain.step().loss for _ in range(2)] == [stopped.step().loss for _ in range(2)]
+
+
+def test_stop_hooks_are_in_the_model_only_while_a_step_is_watched(small_corpus):
+    t = Trainer(tiny(), small_corpus)
+    hooked = [m for m in t.model.modules() if next(m.parameters(recurse=False), None) is not None]
+    seen = []
+
+    def check():
+        seen.append(sum(len(m._forward_pre_hooks) + len(m._forward_hooks) for m in hooked))
+        return False
+
+    t.step(should_stop=check)
+    assert seen and min(seen) == 2 * len(hooked)  # a pre-hook and a hook on each, while watched
+    assert all(not m._forward_pre_hooks and not m._forward_hooks for m in hooked)  # gone after
+    with pytest.raises(StepInterrupted):
+        t.step(should_stop=StopAt(3))
+    assert all(not m._forward_pre_hooks and not m._forward_hooks for m in hooked)  # also after a stop

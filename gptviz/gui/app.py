@@ -63,6 +63,8 @@ def build_main_window(argv: list[str]):
 def run_app(argv: list[str], demo: str | None = None, step: int = 0) -> int:
     app = ensure_app()
     window = build_main_window(argv)
+    from .gc_policy import freeze_startup_objects
+    freeze_startup_objects()  # full collections while training then skip ~300k objects
     if demo is not None:
         window.show_demo(demo, step)
     window.show()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ..config import TrainConfig
 from . import diagnostics_views, inside_views, window_timeline
@@ -19,6 +19,7 @@ from .autograd_view import AutogradView
 from .demos_view import DemosView
 from .gradient_plots import GradientsPanel
 from .loss_plot import LossPlot
+from .quiet_tabs import QuietTabWidget
 from .samples_view import SamplesView
 from .settings_panel import SettingsPanel
 from .status_bar import TrainingStatus
@@ -52,7 +53,7 @@ def build_views(window: MainWindow, config: TrainConfig) -> None:
     layout.addWidget(splitter, 1)
     layout.addWidget(window_timeline.build(window))  # under every view it steers
 
-    window.views = QTabWidget()
+    window.views = QuietTabWidget()
     window.views.setObjectName("views")
     window.views.addTab(page, "Training")
     window.autograd = AutogradView()
@@ -107,7 +108,7 @@ def _training_splitter(window: MainWindow, config: TrainConfig) -> QSplitter:
     window.main_splitter = QSplitter(Qt.Orientation.Horizontal)
     window.main_splitter.setObjectName("mainSplitter")
     window.main_splitter.addWidget(side)
-    window.training_tabs = QTabWidget()  # the curves, and views of the model's inside
+    window.training_tabs = QuietTabWidget()  # the curves, and views of the model's inside
     window.training_tabs.setObjectName("trainingTabs")
     window.training_tabs.addTab(plots, "Curves")
     window.training_tabs.addTab(inside_views.build_attention(window), "Attention")

@@ -206,3 +206,30 @@ def test_a_trainer_that_cannot_be_built_is_reported(qtbot, small_corpus):
     qtbot.waitUntil(lambda: rec.states[-1:] == ["stopped"], timeout=5_000)
     assert "cannot start: tiny.txt" in rec.errors[0]
     assert r.shutdown(5_000)
+
+
+class WatchRecorder(Trainer):
+    """Records whether each step was watched for Pause/Stop; pretends step 3 took 150 ms."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.watched = []
+
+    def step(self, diagnostics=False, should_stop=None):
+        self.watched.append(should_stop is not None)
+        m = super().step(diagnostics=diagnostics, should_stop=should_stop)
+        if m.step == 3:
+            m.dt = 0.15
+        return m
+
+
+def test_only_steps_that_may_be_long_are_watched_from_inside(qtbot, small_corpus):
+    """Watching costs ~1% of a step; a step under 100 ms ends soon enough for Pause anyway.
+    (That a watched long step gives way to Pause and Stop: test_main_window.)"""
+    config = preset("tiny", max_iters=100000, eval_interval=100000)
+    r = RunThread(lambda: WatchRecorder(config, small_corpus))
+    r.start()
+    qtbot.waitUntil(lambda: r.trainer is not None and len(r.trainer.watched) >= 6, timeout=30_000)
+    assert r.shutdown(10_000)
+    # the first (length unknown), then fast ones not, then the one after the 150 ms step
+    assert r.trainer.watched[:6] == [True, False, False, True, False, False]
