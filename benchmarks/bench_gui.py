@@ -17,7 +17,7 @@
 5. The timeline's bookkeeping on the GUI thread: per coalesced batch of step rows, per
    report recorded, per snapshot taken (it keeps references to what the worker sent).
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset default] [--steps 100] [--rounds 5]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--preset default] [--steps 100] [--rounds 8]
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="default")
     ap.add_argument("--steps", type=int, default=100, help="steps per round")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=8)
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     scratch = tempfile.mkdtemp(prefix="gptviz-bench-")

@@ -6,9 +6,11 @@ The window trains the preset; at a random moment within a step (uniform over one
 measured duration) Pause is pressed (as the button does: `toggle_pause`), and the time until
 the window shows "paused" is taken, polling the event loop every 2 ms. Then Resume, and
 again. Prints the median, 90th percentile and worst (target: ≤ 200 ms, issue 3), and the
-step time for scale. A step in progress is abandoned on Pause, so the figure is how long the
-longest single stretch without a stop check lasts (one torch call, or a stretch between
-the trainer's stop points), plus the signal's trip to the GUI thread.
+step time for scale. A step in progress is abandoned on Pause when steps are long (the
+last took ≥ 0.1 s, worker.WATCH_STEPS_LONGER_THAN), so for those the figure is how long the
+longest single stretch without a stop check lasts (one torch call, or a stretch between the
+trainer's stop points), plus the signal's trip to the GUI thread; a shorter step is
+finished first.
 """
 
 from __future__ import annotations
