@@ -74,8 +74,8 @@ class StopPoints:
     them lie at most a few large ops): before its forward, and, through a hook on its
     output, just before its backward. A stop raises StepInterrupted out of the model call
     or out of backward(). The hooks are in place only while `watching` (registering and
-    removing them takes ~0.1 ms); while they are, each module call costs ~10 µs more:
-    about 1% of a `default` step.
+    removing them takes ~0.1 ms for `default`'s 27 modules); while they are, each module
+    call costs ~10 µs more: about 1% of a `default` step.
     """
 
     def __init__(self, model: torch.nn.Module):

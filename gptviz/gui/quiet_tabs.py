@@ -6,8 +6,9 @@ posts such a request whenever its size hint may have changed: a label given new 
 page shown by a tab switch. Each request also climbs on to the parents. With the training
 page inside one tab widget and the plots inside another, every status text the views
 update while training (a step number, a snapshot count) repainted the whole window: the
-settings, the samples and every plot. Measured with a paint-event census while `default`
-trained: ~2 whole-page repaints a second, each ~20–40 ms of the GUI thread under load.
+settings, the samples and every plot. Measured while `default` trained with the training
+tabs cycled every 1.5 s: ~19 whole-page repaints in 12 s (a paint-event census), and
+training 3 % faster with this class than with QTabWidget (swapped every 30 steps of one run).
 
 `QuietTabWidget` lays out again only when something setUpLayout depends on has changed:
 its size, its tab bar's size hint, or its minimum size hint (which the parent layout must

@@ -8,9 +8,10 @@ long as the first lives, so the GUI thread must not even build the model.)
 The window calls `pause()`, `resume()`, `step_once()`, `stop()`, `request_sample()`,
 `request_save()` and `reconfigure()` from the GUI thread; they only put a command in a
 queue, which the loop reads between two optimizer steps. Pause and Stop need not wait
-for a long step: a step that may be long, an evaluation and a sample look for them as
-they go and give way (an abandoned step changes nothing; see Trainer.step). Step likewise cuts short a
-sample being drawn, so that it does its one step at once. Everything the worker emits
+for a long step: a step that may be long (WATCH_STEPS_LONGER_THAN), an evaluation and a
+sample look for them as they go and give way (an abandoned step changes nothing; see
+Trainer.step). Step likewise cuts short a sample being drawn, so that it does its one
+step at once. Everything the worker emits
 is a copy made of numpy arrays and Python values, coalesced so that the GUI gets about
 30 updates a second however fast the steps come.
 """
