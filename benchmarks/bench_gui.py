@@ -88,6 +88,7 @@ TIMELINE: list[tuple[int, int]] = []  # (snapshots kept, their bytes) at the end
 GUI_SHARE: list[float] = []  # the GUI thread's CPU time / wall time, each window run
 PACED_MS: list[int] = []  # the frame pacer's redraw interval, read once a second while training
 TAB_SECONDS = 1.5  # each tab of the training page is shown this long in turn while training
+TAB_CYCLING = True  # bench_window_ab.py turns the cycling off and on within a run
 
 
 def issue6_views(window) -> list[str]:
@@ -138,7 +139,8 @@ def window_run(window, app, steps: int):
     tabs.setCurrentIndex(0)
     cycle = QTimer()
     cycle.setInterval(int(TAB_SECONDS * 1000))
-    cycle.timeout.connect(lambda: tabs.setCurrentIndex((tabs.currentIndex() + 1) % tabs.count()))
+    cycle.timeout.connect(lambda: tabs.setCurrentIndex((tabs.currentIndex() + 1) % tabs.count())
+                          if TAB_CYCLING else None)
     from gptviz.gui.frame_pacer import PACER
     intervals_ms = []
     pacing = QTimer()

@@ -38,7 +38,14 @@ def tabs_with_a_status_label(qtbot, cls):
     return tabs, page, button, label
 
 
-@pytest.mark.parametrize("cls, neighbour_repainted", [(QTabWidget, True), (QuietTabWidget, False)])
+def not_quiet():
+    tabs = QuietTabWidget()
+    tabs.quiet = False  # as bench_window_ab.py switches it: behaves as QTabWidget
+    return tabs
+
+
+@pytest.mark.parametrize("cls, neighbour_repainted",
+                         [(QTabWidget, True), (QuietTabWidget, False), (not_quiet, True)])
 def test_new_label_text_repaints_the_whole_page_only_in_a_plain_tab_widget(qtbot, cls, neighbour_repainted):
     tabs, _, button, label = tabs_with_a_status_label(qtbot, cls)
     neighbour = PaintCounter(button)

@@ -1,0 +1,106 @@
+"""What one choice in the window costs training, measured inside one window run.
+
+Alternating headless and window rounds (bench_gui.py) swing ±0.15 with this machine's
+fast and slow modes, too much to see a 1-3 % effect. Here one window run of `default`
+trains with every view live (training-page tabs cycled as in bench_gui) while a single
+condition is switched off and on every BLOCK steps; each "on" block's mean step time is
+compared with the "off" blocks on either side of it, so both see the same machine mode.
+Prints the median speed ratio (on ÷ off; above 1: training is faster with it on) and the
+GUI thread's CPU share in each condition.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_window_ab.py CONDITION [--steps 1000] [--block 30]
+
+Conditions ("on" is the first):
+  plain-tabs   the window's tab widgets behave like plain QTabWidgets (relayout + repaint
+               of the whole tab widget on every LayoutRequest) instead of QuietTabWidget
+  page-hidden  the Training page is behind another tab (nothing of it is drawn)
+  watch-all    every step is watched for Pause (StopPoints hooks), not only long ones
+  no-tabs      the training-page tabs are not cycled
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import bench_gui
+import numpy as np
+from PySide6.QtCore import QTimer
+
+
+def switch(condition: str, window):
+    """A function that turns the condition on (True) or off (False)."""
+    from gptviz.gui import worker
+    from gptviz.gui.quiet_tabs import QuietTabWidget
+    watch_above = worker.WATCH_STEPS_LONGER_THAN
+
+    def plain_tabs(on):
+        # (an instance flag: PySide keeps calling the override a wrapper was created with,
+        # so replacing QuietTabWidget.event at run time would change nothing)
+        for tabs in window.findChildren(QuietTabWidget):
+            tabs.quiet = not on
+
+    def page_hidden(on):
+        window.views.setCurrentIndex(2 if on else 0)
+
+    def watch_all(on):
+        worker.WATCH_STEPS_LONGER_THAN = 0.0 if on else watch_above
+
+    def no_tabs(on):
+        bench_gui.TAB_CYCLING = not on
+
+    return {"plain-tabs": plain_tabs, "page-hidden": page_hidden, "watch-all": watch_all,
+            "no-tabs": no_tabs}[condition]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs"])
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--block", type=int, default=30)
+    args = ap.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = tempfile.mkdtemp(prefix="gptviz-bench-")
+    os.environ["GPTVIZ_SETTINGS_FILE"] = str(Path(scratch) / "settings.ini")
+    os.environ["GPTVIZ_RUNS_DIR"] = str(Path(scratch) / "runs")
+    window, app = bench_gui.open_window("default")
+    turn = switch(args.condition, window)
+    blocks = []  # (on, GUI-thread CPU seconds, wall seconds) of each block, in order
+    state = {"on": False, "next": 10 + args.block, "cpu": time.thread_time(), "wall": time.perf_counter()}
+
+    def check():
+        if window.last_step >= state["next"]:
+            cpu, wall = time.thread_time(), time.perf_counter()
+            blocks.append((state["on"], cpu - state["cpu"], wall - state["wall"]))
+            state.update(on=not state["on"], next=state["next"] + args.block, cpu=cpu, wall=wall)
+            turn(state["on"])
+
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(check)
+    timer.start()
+    turn(False)
+    bench_gui.window_run(window, app, args.steps)
+    timer.stop()
+    turn(False)
+    dt = 1.0 / np.asarray(window.loss_plot.history["tokens_per_sec"], dtype=np.float64)
+    # mean step time of each block, leaving out its first 3 steps (the switch lands within ~20 ms)
+    means = [float(np.mean(dt[10 + b * args.block + 3:10 + (b + 1) * args.block]))
+             for b in range((len(dt) - 10) // args.block)]
+    ratios = [statistics.mean(means[j] for j in (i - 1, i + 1) if j < len(means)) / means[i]
+              for i in range(1, len(means), 2)]  # odd blocks are "on"
+    share = {on: sum(c for o, c, _ in blocks if o == on) / sum(w for o, _, w in blocks if o == on)
+             for on in (False, True)}
+    window.unsaved = False
+    window.close()
+    print(f"{args.condition}: training speed on ÷ off, median of {len(ratios)} blocks: "
+          f"{statistics.median(ratios):.3f} (mean {statistics.mean(ratios):.3f}); GUI thread CPU "
+          f"{share[True]:.1%} on, {share[False]:.1%} off")
+
+
+if __name__ == "__main__":
+    main()
