@@ -39,6 +39,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = (ROOT / ".." / "shared" / "data" / "tinyshakespeare.txt").resolve()
 
 
+def use_scratch_folders(prefix: str = "gptviz-bench-") -> Path:
+    """Offscreen Qt, and settings and run directories in a fresh temporary folder, so that a
+    benchmark neither reads nor changes the user's own (call before building a window)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["GPTVIZ_SETTINGS_FILE"] = str(scratch / "settings.ini")
+    os.environ["GPTVIZ_RUNS_DIR"] = str(scratch / "runs")
+    return scratch
+
+
 def headless_tokens_per_sec(preset_name: str, corpus, steps: int) -> float:
     """Training on a fresh thread of its own, as the window's worker does.
 
@@ -257,10 +267,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=100, help="steps per round")
     ap.add_argument("--rounds", type=int, default=8)
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    scratch = tempfile.mkdtemp(prefix="gptviz-bench-")
-    os.environ["GPTVIZ_SETTINGS_FILE"] = str(Path(scratch) / "settings.ini")
-    os.environ["GPTVIZ_RUNS_DIR"] = str(Path(scratch) / "runs")
+    use_scratch_folders()
     import torch
 
     from gptviz.corpus import Corpus

@@ -20,7 +20,7 @@ import random
 import statistics
 import time
 
-from bench_gui import SHARED
+from bench_gui import SHARED, use_scratch_folders
 
 
 def wait(app, until, limit: float) -> float:
@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
+    use_scratch_folders()
 
     from PySide6.QtWidgets import QMessageBox
 

@@ -21,11 +21,8 @@ Conditions ("on" is the first):
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import bench_gui
 import numpy as np
@@ -63,10 +60,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    scratch = tempfile.mkdtemp(prefix="gptviz-bench-")
-    os.environ["GPTVIZ_SETTINGS_FILE"] = str(Path(scratch) / "settings.ini")
-    os.environ["GPTVIZ_RUNS_DIR"] = str(Path(scratch) / "runs")
+    bench_gui.use_scratch_folders()
     window, app = bench_gui.open_window("default")
     turn = switch(args.condition, window)
     blocks = []  # (on, GUI-thread CPU seconds, wall seconds) of each block, in order

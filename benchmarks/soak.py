@@ -31,7 +31,6 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gui import SHARED, TAB_SECONDS, spin  # noqa: E402 - a sibling script, not a package
+from bench_gui import SHARED, TAB_SECONDS, spin, use_scratch_folders  # noqa: E402 - a sibling script, not a package
 
 PROC = Path("/proc/self")
 
@@ -160,10 +159,7 @@ def main() -> None:
     os.environ["OMP_NUM_THREADS"] = str(args.threads)  # before torch is imported
     if args.quick:
         args.steps, args.warmup = 2_000, 500
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    scratch = tempfile.mkdtemp(prefix="gptviz-soak-")
-    os.environ["GPTVIZ_SETTINGS_FILE"] = str(Path(scratch) / "settings.ini")
-    os.environ["GPTVIZ_RUNS_DIR"] = str(Path(scratch) / "runs")
+    use_scratch_folders("gptviz-soak-")
     from PySide6.QtCore import QTimer
 
     print(f"soak: preset {args.preset}, {args.steps:,} steps, {args.threads} torch thread(s), "
