@@ -4,6 +4,8 @@ Prints: the peak (GFLOP/s, best of square matmuls, measured between rounds of tr
 tokens/s and model-FLOPs utilisation for the `cpu` preset (and `default`), each round
 against the peak measured just before and after it, and what the optional diagnostics
 (per-parameter grad norms, update:data ratios, gradient histograms) cost per step.
+Both presets are also run with their batches not split across threads (batch_shards.py;
+`Trainer(split_batches=False)`), in the same rounds, and the ratio of the two is printed.
 
     python benchmarks/bench_train.py [--steps 150] [--corpus PATH]
 """
@@ -62,6 +64,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
 
     trainers = {name: Trainer(preset(name, max_iters=10**6), corpus) for name in ("cpu", "default")}
+    for name in ("cpu", "default"):
+        trainers[f"{name}, not split"] = Trainer(preset(name, max_iters=10**6), corpus, split_batches=False)
     for t in trainers.values():
         step_times(t, 10)  # warm up
     # This machine switches between a fast and a slow mode every half minute or so: the
@@ -86,10 +90,15 @@ def main() -> None:
             gflops = t.model.flops_per_token() * t.tokens_per_step / dt / 1e9
             per_round.append((gflops / statistics.mean(peaks[r:r + 2]), dt, gflops))
         mfu, dt, gflops = sorted(per_round)[rounds // 2]
-        print(f"{name:8s}: {dt * 1000:6.1f} ms/step, {t.tokens_per_step / dt:8,.0f} tokens/s, "
+        print(f"{name:18s}: {dt * 1000:6.1f} ms/step, {t.tokens_per_step / dt:8,.0f} tokens/s, "
               f"{gflops:6.1f} GFLOP/s, MFU {mfu:.0%} of the peak measured around it "
               f"(rounds: {', '.join(f'{m:.0%}' for m, _, _ in per_round)}; "
               f"{t.model.num_params() / 1e6:.2f}M params)")
+    for name in ("cpu", "default"):
+        split = [statistics.median(r) for r in times[name]]
+        whole = [statistics.median(r) for r in times[f"{name}, not split"]]
+        print(f"{name}: split batches train {statistics.median(w / s for w, s in zip(whole, split)):.2f}x "
+              f"as fast as unsplit (rounds: {', '.join(f'{w / s:.2f}' for w, s in zip(whole, split))})")
     plain, diag = statistics.median(plain_times), statistics.median(diag_times)
     print(f"diagnostics (cpu preset): +{(diag - plain) * 1000:.1f} ms per step with them "
           f"({(diag - plain) / plain:.0%} of a step); zero when off")

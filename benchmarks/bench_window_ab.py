@@ -16,12 +16,18 @@ Conditions ("on" is the first):
   page-hidden  the Training page is behind another tab (nothing of it is drawn)
   watch-all    every step is watched for Pause (StopPoints hooks), not only long ones
   no-tabs      the training-page tabs are not cycled
+  unsplit      training's batches are not split across threads (Trainer.split_batches)
+  switch-1ms   Python's GIL switch interval is 1 ms instead of 5 (sys.setswitchinterval)
+  gui-nice     the GUI thread runs at nice 10 instead of 0 (raising it back needs root)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
+import threading
 import time
 
 import bench_gui
@@ -50,13 +56,27 @@ def switch(condition: str, window):
     def no_tabs(on):
         bench_gui.TAB_CYCLING = not on
 
+    def unsplit(on):
+        if window.run is not None and window.run.trainer is not None:
+            window.run.trainer.split_batches = not on  # read at the start of each step
+
+    def switch_1ms(on):
+        sys.setswitchinterval(0.001 if on else 0.005)
+
+    gui_thread = threading.get_native_id()
+
+    def gui_nice(on):
+        os.setpriority(os.PRIO_PROCESS, gui_thread, 10 if on else 0)
+
     return {"plain-tabs": plain_tabs, "page-hidden": page_hidden, "watch-all": watch_all,
-            "no-tabs": no_tabs}[condition]
+            "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
+            "gui-nice": gui_nice}[condition]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs"])
+    ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs", "unsplit",
+                                          "switch-1ms", "gui-nice"])
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()

@@ -5,11 +5,14 @@ A loss curve can look healthy while MLP neurons die (they never fire again, so t
 learn again) or attention heads collapse onto one key (their softmax stops passing
 gradient). These statistics show both, per layer, at the diagnostics cadence.
 
-`ActivationProbe.recording()` installs forward hooks for one forward pass and removes
-them afterwards, so steps without diagnostics pay nothing. The hooks read what the
-forward pass computes anyway (the MLP's pre-activation is the output of `mlp.c_fc`; the
-attention sublayer's output is its module's output) and only ship small results: a
-64-bin histogram and a few percentages per site, as plain floats and numpy arrays.
+`ActivationProbe.recording()` installs forward hooks for one step and removes them
+afterwards, so steps without diagnostics pay nothing. The hooks keep what the forward
+pass computes anyway (the MLP's pre-activation is the output of `mlp.c_fc`; the attention
+sublayer's output is its module's output); when the recording ends, they become small
+results: a 64-bin histogram and a few percentages per site, as plain floats and numpy
+arrays. A batch split across threads (batch_shards.py) is recorded shard by shard
+(`ActivationProbe.shard(i)` on each thread) and put back together in shard order, so the
+statistics are those of the whole batch either way.
 
 Sites, for each transformer block i (in model order):
 
@@ -41,6 +44,7 @@ each histogram's bins sum to 1 whatever the model size. Percentages use every to
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +53,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .batch_shards import map_parts
 from .metrics import HISTOGRAM_BINS, Histogram
 from .model import MLP, CausalSelfAttention
 
@@ -80,47 +85,63 @@ class ActivationProbe:
         self.sites: list[tuple[str, torch.nn.Module]] = [
             (name, module) for name, module in model.named_modules()
             if isinstance(module, (MLP, CausalSelfAttention))]
-        self._order = {name: i for i, (name, _) in enumerate(self.sites)}
+        self._local = threading.local()  # which shard of the batch this thread runs
 
     @contextmanager
-    def recording(self) -> Iterator[dict[str, ActivationStats]]:
-        """Hooks in for the enclosed forward pass; yields the dict the stats go into, in
-        model order once the pass is over. The hooks are removed however the block ends."""
-        results: dict[str, ActivationStats] = {}
+    def shard(self, index: int) -> Iterator[None]:
+        """The forward passes on this thread, inside the block, are shard `index` of the batch."""
+        self._local.index = index
+        try:
+            yield
+        finally:
+            self._local.index = 0
+
+    @contextmanager
+    def recording(self, threads: int = 1) -> Iterator[dict[str, ActivationStats]]:
+        """Hooks in for the enclosed forward pass(es); yields the dict the statistics go
+        into, in model order, once the block is over (computed on up to `threads` threads,
+        batch_shards.map_parts). The hooks are removed however the block ends; if it
+        raises, nothing is computed."""
+        captured: dict[str, dict[int, tuple]] = {name: {} for name, _ in self.sites}
         handles = []
         for name, module in self.sites:
-            if isinstance(module, MLP):
-                hook = _mlp_hook(name, module.relu2, results)
-                handles.append(module.c_fc.register_forward_hook(hook))
-            else:
-                handles.append(module.register_forward_hook(_attention_hook(name, results)))
+            target = module.c_fc if isinstance(module, MLP) else module
+            handles.append(target.register_forward_hook(self._capture(captured[name])))
+        results: dict[str, ActivationStats] = {}
         try:
             yield results
         finally:
             for handle in handles:
                 handle.remove()
-        ordered = sorted(results.items(), key=lambda kv: self._order.get(kv[0], len(self._order)))
-        results.clear()
-        results.update(ordered)
+        sites = [(name, module, [captured[name][i] for i in sorted(captured[name])])
+                 for name, module in self.sites if captured[name]]
+
+        def stats(part: list) -> list[tuple[str, ActivationStats]]:
+            return [(name, _site_stats(module, shards)) for name, module, shards in part]
+
+        for part in map_parts(stats, sites, threads):
+            results.update(part)
+
+    def _capture(self, into: dict[int, tuple]):
+        def hook(module, args, output):
+            out, weights = output if isinstance(output, tuple) else (output, None)
+            first = args[0].detach()[:ATTENTION_SEQUENCES]  # for attention weights (see above)
+            into[getattr(self._local, "index", 0)] = (out.detach(), weights, first)
+        return hook
 
 
-# -- the hooks ----------------------------------------------------------------------------------
-
-def _mlp_hook(name: str, relu2: bool, results: dict):
-    def hook(module, args, output):
-        with torch.no_grad():
-            results[name] = mlp_stats(output.detach(), relu2)
-    return hook
-
-
-def _attention_hook(name: str, results: dict):
-    def hook(module, args, output):
-        out, weights = output
-        with torch.no_grad():
-            if weights is None:
-                weights = attention_weights(module, args[0].detach()[:ATTENTION_SEQUENCES])
-            results[name] = attention_stats(out.detach(), weights[:ATTENTION_SEQUENCES])
-    return hook
+def _site_stats(module: torch.nn.Module, shards: list[tuple]) -> ActivationStats:
+    """One site's statistics from what its hook kept of each shard (in shard order)."""
+    with torch.no_grad():
+        out = shards[0][0] if len(shards) == 1 else torch.cat([s[0] for s in shards])
+        if isinstance(module, MLP):
+            return mlp_stats(out, module.relu2)
+        if all(s[1] is not None for s in shards):
+            weights = torch.cat([s[1][:ATTENTION_SEQUENCES] for s in shards])
+        else:
+            first = torch.cat([s[2] for s in shards])[:ATTENTION_SEQUENCES]
+            weights = attention_weights(module, first)
+        return attention_stats(out, weights[:ATTENTION_SEQUENCES])
 
 
 # -- the statistics (also usable on their own, e.g. by tests) ------------------------------------

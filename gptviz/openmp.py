@@ -14,6 +14,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -55,3 +57,20 @@ def alone() -> None:
     runtime = openmp_runtime()
     if runtime is not None:
         runtime.omp_set_num_threads(1)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Within the block, torch's ops on the calling thread run on that thread alone; the
+    thread's own count comes back afterwards. Nothing changes where the runtime is unknown
+    (callers that need the guarantee check `openmp_runtime()` first)."""
+    before = torch.get_num_threads()  # this thread's count (and torch's set-up done first)
+    runtime = openmp_runtime()
+    if runtime is None or before == 1:
+        yield
+        return
+    runtime.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        runtime.omp_set_num_threads(before)

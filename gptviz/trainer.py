@@ -22,7 +22,7 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from . import distributed
+from . import batch_shards, distributed
 from . import metrics as M
 from .activations import ActivationProbe
 from .config import TrainConfig
@@ -38,7 +38,8 @@ from .devices import (
 from .distributed import SINGLE, Launch
 from .memory_needs import check_fits
 from .model import build_model
-from .optim import build_optimizers, lr_multiplier, set_lr
+from .openmp import one_thread
+from .optim import Muon, build_optimizers, lr_multiplier, set_lr
 
 EVAL_SEED_OFFSET = 7919  # evaluation batches come from their own, fixed stream
 RESEED_STRIDE = 1_000_003  # a rank new to a resumed run seeds from seed + rank + this × step
@@ -126,16 +127,21 @@ class Trainer:
     wrapped in DistributedDataParallel, each rank draws its own batches and dropout, and
     the reported loss is the mean over all ranks. `model` is always the plain module: its
     weights, hooks, samples and checkpoints are the same however it is trained.
+    split_batches: on the CPU, split each batch across the calling thread's torch threads
+    (batch_shards.py) where a step allows it; False keeps every op spread over the threads
+    instead. A run's losses depend, by float rounding, on how many shards its steps use.
     """
 
     def __init__(self, config: TrainConfig, corpus: Corpus, device: str = "cpu", *,
-                 autocast: bool = True, compile: bool = False, launch: Launch | None = None):
+                 autocast: bool = True, compile: bool = False, launch: Launch | None = None,
+                 split_batches: bool = True):
         corpus.check_block_size(config.block_size)
         self.config = config
         self.corpus = corpus
         self.device = resolve_device(device)
         check_fits(config, corpus.vocab_size, self.device)  # refuse before allocating
         self.launch = launch or SINGLE
+        self.split_batches = split_batches
         if self.launch.distributed and not distributed.backend():
             raise TrainingError("a multi-process Trainer needs the process group: "
                                 "call distributed.start first")
@@ -197,15 +203,22 @@ class Trainer:
         if should_stop is not None and self.launch.distributed:
             raise TrainingError("should_stop cannot interrupt a step of a multi-process run: the "
                                 "other ranks would wait for this one's gradients")
+        eager = diagnostics or should_stop is not None or self._compiled is None
+        forward = (self._ddp or self.model) if eager else self._compiled
+        shards = self._shards(forward)
+        with one_thread() if shards > 1 else nullcontext():  # all of it: no OpenMP team to wake
+            return self._step(forward, shards, diagnostics, should_stop)
+
+    def _step(self, forward, shards: int, diagnostics: bool,
+              should_stop: Callable[[], bool] | None) -> M.StepMetrics:
         cfg = self.config
         t0 = time.perf_counter()
         before = self._snapshot() if should_stop is not None else None
         multiplier = lr_multiplier(cfg, self.step_count)
         set_lr(self.optimizers, multiplier)
-        self.model.train()
+        if not self.model.training:  # (train() visits every module: ~0.4 ms a step for `cpu`)
+            self.model.train()
         self._use_streams()
-        eager = diagnostics or should_stop is not None or self._compiled is None
-        forward = (self._ddp or self.model) if eager else self._compiled
         accum = cfg.grad_accum
         losses, activations = [], {}
         try:
@@ -215,11 +228,9 @@ class Trainer:
                     x, y = self.corpus.get_batch("train", cfg.batch_size, cfg.block_size,
                                                  self.batch_rng, self.device)
                     with self._syncing(last):  # DDP averages the gradients after the last
-                        with self._recording(diagnostics and last) as recorded:  # hooks only when diagnosing
-                            with autocast_context(self.device, self.amp_dtype):
-                                _, loss = forward(x, y)
-                        (loss / accum if accum > 1 else loss).backward()
-                    losses.append(loss.detach())
+                        with self._recording(diagnostics and last, shards) as recorded:  # (hooks only then)
+                            loss = self._forward_backward(forward, x, y, shards)
+                    losses.append(loss)
                     if diagnostics and last:
                         activations = recorded
         except StepInterrupted:
@@ -238,7 +249,8 @@ class Trainer:
         extra = {}
         if diagnostics:  # of the raw gradients, before clipping scales them
             extra["grad_norms"] = M.grad_norms(self.named)
-            extra["histograms"] = M.grad_histograms(self.named)
+            extra["histograms"] = _merged(batch_shards.map_parts(
+                M.grad_histograms, self.named, shards, weight=lambda item: item[1].numel()))
             extra["activations"] = dict(activations)
         clip = cfg.grad_clip if cfg.grad_clip > 0 else math.inf
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
@@ -257,9 +269,11 @@ class Trainer:
         if diagnostics:
             params_before = M.snapshot(self.named)
         for opt in self.optimizers:
-            opt.step()
+            opt.step(shards=shards) if isinstance(opt, Muon) else opt.step()
         if diagnostics:
-            extra["update_ratios"] = M.update_ratios(self.named, params_before)
+            extra["update_ratios"] = _merged(batch_shards.map_parts(
+                lambda part: M.update_ratios([named for named, _ in part], [old for _, old in part]),
+                list(zip(self.named, params_before)), shards, weight=lambda item: item[1].numel()))
         self._zero_grad()
         self.dropout_rng_state = torch.get_rng_state()
         self.device_rng_state = device_rng_state(self.device)
@@ -270,6 +284,55 @@ class Trainer:
         return M.StepMetrics(step=self.step_count, loss=loss_value, lr=cfg.lr * multiplier,
                              grad_norm=grad_norm, tokens_per_sec=self.tokens_per_step / dt,
                              dt=dt, time=self.elapsed, **extra)
+
+    def _shards(self, forward) -> int:
+        """Threads a step's batches are split across (batch_shards.py): on the CPU, in one
+        process, uncompiled and without dropout (threads would draw its masks from the one
+        random stream in no fixed order); else 1."""
+        if forward is self._compiled or self.config.dropout > 0:
+            return 1
+        return self._eval_shards()
+
+    def _eval_shards(self) -> int:
+        """Threads an evaluation batch is split across (in eval mode dropout draws nothing)."""
+        if not self.split_batches or self.device.type != "cpu" or self._ddp is not None:
+            return 1
+        return batch_shards.shard_count(self.config.batch_size)
+
+    def _forward_backward(self, forward, x: torch.Tensor, y: torch.Tensor, shards: int) -> torch.Tensor:
+        """One micro-batch's loss (detached), its gradients (divided by grad_accum) added
+        to the parameters' .grad; over `shards` threads, each a share of the sequences."""
+        accum = self.config.grad_accum
+        if shards == 1:
+            with autocast_context(self.device, self.amp_dtype):
+                _, loss = forward(x, y)
+            (loss / accum if accum > 1 else loss).backward()
+            return loss.detach()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        xs, ys = x.tensor_split(shards), y.tensor_split(shards)
+        probe = self._activations
+
+        def work(i: int):
+            share = xs[i].shape[0] / x.shape[0]  # of the batch's mean loss
+            with probe.shard(i) if probe is not None else nullcontext():
+                with autocast_context(self.device, self.amp_dtype):
+                    _, loss = forward(xs[i], ys[i])
+            grads = torch.autograd.grad(loss * (share / accum), params, allow_unused=True)
+            return loss.detach() * share, grads
+
+        done = batch_shards.run(work, shards, yields=(StepInterrupted,))
+        for k, p in enumerate(params):
+            parts = [grads[k] for _, grads in done if grads[k] is not None]
+            if not parts:
+                continue
+            total = parts[0]
+            for part in parts[1:]:  # in shard order: the same sum every time
+                total += part
+            if p.grad is None:
+                p.grad = total
+            else:
+                p.grad += total
+        return torch.stack([loss for loss, _ in done]).sum()
 
     def _syncing(self, last_micro_step: bool):
         """DDP's gradient averaging only on a step's last micro-batch (no_sync before it)."""
@@ -285,13 +348,13 @@ class Trainer:
             self._stop_points = StopPoints(self.model)
         return self._stop_points.watching(should_stop)
 
-    def _recording(self, diagnostics: bool):
+    def _recording(self, diagnostics: bool, shards: int = 1):
         """Activation statistics of this forward pass (see activations.py) when diagnosing."""
         if not diagnostics:
             return nullcontext({})
         if self._activations is None:
             self._activations = ActivationProbe(self.model)
-        return self._activations.recording()
+        return self._activations.recording(threads=shards)
 
     # -- random streams ---------------------------------------------------------------------
     def _use_streams(self) -> None:
@@ -357,8 +420,13 @@ class Trainer:
         inside each forward pass; the model is left as it was). The global RNG is not
         touched, so evaluating never changes the training run.
         """
+        shards = self._eval_shards()
+        with one_thread() if shards > 1 else nullcontext():
+            return self._estimate_loss(eval_iters or self.config.eval_iters, should_stop, splits, shards)
+
+    def _estimate_loss(self, n: int, should_stop: Callable[[], bool] | None,
+                       splits: tuple[str, ...], shards: int) -> M.EvalMetrics | None:
         cfg = self.config
-        n = eval_iters or cfg.eval_iters
         was_training = self.model.training
         self.model.eval()
         try:
@@ -372,14 +440,24 @@ class Trainer:
                             return None
                         x, y = self.corpus.get_batch(split, cfg.batch_size, cfg.block_size, gen,
                                                      self.device)
-                        with autocast_context(self.device, self.amp_dtype):
-                            total += float(self.model(x, y)[1])
+                        total += self._batch_loss(x, y, shards)
                     result[split] = total / n
         except StepInterrupted:
             return None
         finally:
             self.model.train(was_training)
         return M.EvalMetrics(self.step_count, result["train"], result["val"])
+
+    def _batch_loss(self, x: torch.Tensor, y: torch.Tensor, shards: int) -> float:
+        """The model's mean loss on a batch, without gradients, over `shards` threads."""
+        xs, ys = x.tensor_split(shards), y.tensor_split(shards)
+
+        def work(i: int) -> float:
+            with torch.no_grad(), autocast_context(self.device, self.amp_dtype):  # (per thread)
+                return float(self.model(xs[i], ys[i])[1]) * (xs[i].shape[0] / x.shape[0])
+
+        losses = batch_shards.run(work, shards, yields=(StepInterrupted,))
+        return losses[0] if shards == 1 else math.fsum(losses)
 
     # -- the whole run ----------------------------------------------------------------------
     @property
@@ -464,6 +542,10 @@ class Trainer:
             self._load_streams(streams)
         else:
             self._seed_streams(self.config.seed + rank + RESEED_STRIDE * self.step_count)
+
+
+def _merged(dicts: list[dict]) -> dict:
+    return {key: value for d in dicts for key, value in d.items()}
 
 
 def streams_for_rank(state: dict, rank: int) -> dict | None:

@@ -74,7 +74,8 @@ def test_a_step_under_autocast_computes_in_bf16_and_keeps_fp32_weights(small_cor
     seen = []
     trainer.model.lm_head.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
     m = trainer.step()
-    assert seen == [torch.bfloat16] and torch.isfinite(torch.tensor(m.loss))
+    assert seen and set(seen) == {torch.bfloat16}  # every shard's forward (batch_shards.py), each thread
+    assert torch.isfinite(torch.tensor(m.loss))
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
     assert trainer.estimate_loss(eval_iters=1).val_loss > 0 and seen[-1] == torch.bfloat16
 

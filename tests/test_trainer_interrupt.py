@@ -104,7 +104,7 @@ def test_a_stop_during_backward_is_seen_before_the_backward_ends(small_corpus):
 
 
 def test_evaluation_stops_inside_a_forward_pass(small_corpus):
-    t = Trainer(tiny(), small_corpus)
+    t = Trainer(tiny(), small_corpus, split_batches=False)  # on one thread (see test_trainer_shards)
     stop = StopAt(3)  # 1: before the first batch; 2, 3: inside its forward
     assert t.estimate_loss(1, should_stop=stop) is None
     assert stop.calls == 3

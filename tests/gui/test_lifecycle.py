@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QtMsgType
 
+from gptviz import batch_shards
+
 from .window_helpers import LONG, button, click, pause, stream_a_long_sample
 
 PROC = Path("/proc/self")
@@ -38,6 +40,9 @@ TRAINING_THREAD = "gptviz-training"  # RunThread's QThread name, which Qt gives 
 # Qt's GUI thread pool (painting, image conversion): its idle threads, each with an eventfd,
 # stay for 30 s after their last use (measured here), unreachable from Python. Allowed.
 POOLED, EVENTFD = "Thread (pooled)", "anon_inode:[eventfd]"
+# Training's helper threads (batch_shards.py) are made on a run's first step and kept, idle,
+# for the life of the process. Allowed, up to their number.
+SHARD_HELPER, SHARD_HELPERS = batch_shards.THREAD_NAME, batch_shards.MAX_SHARDS - 1
 
 
 # -- what a test may leave behind ----------------------------------------------------------------
@@ -104,7 +109,9 @@ class Leftovers:
         for t in qthreads:
             assert t.isFinished() and not t.isRunning()
         settle(lambda: not python_threads() - self.python)  # a thread may be returning from run()
-        left = [t.name for t in threading.enumerate() if t.ident in python_threads() - self.python]
+        left = [t.name for t in threading.enumerate() if t.ident in python_threads() - self.python
+                and not t.name.startswith(SHARD_HELPER)]
+        assert len([t for t in threading.enumerate() if t.name.startswith(SHARD_HELPER)]) <= SHARD_HELPERS
         assert left == [], f"Python threads left running: {left}"
         resource = [str(w.message) for w in self.caught if issubclass(w.category, ResourceWarning)]
         assert resource == [], resource
@@ -118,9 +125,11 @@ class Leftovers:
             assert TRAINING_THREAD not in os_threads()
             under = [f for f in open_files() if any(f.startswith(str(d)) for d in self.folders)]
             assert under == [], f"files left open: {under}"
-            settle(lambda: set(self.new_os_threads()) <= {POOLED})  # an ended thread leaves /proc soon after
+            # an ended thread leaves /proc soon after
+            settle(lambda: set(self.new_os_threads()) <= {POOLED, SHARD_HELPER})
             new = self.new_os_threads()
             pooled = new.pop(POOLED, 0)
+            assert new.pop(SHARD_HELPER, 0) <= SHARD_HELPERS
             assert not new, f"more OS threads: {dict(new)}"
             added = Counter(open_files()) - Counter(self.fds)
             eventfds = added.pop(EVENTFD, 0)

@@ -1,0 +1,118 @@
+"""One batch, several threads: data parallelism inside one process, for training on a CPU.
+
+torch spreads each op of a step over the cores (OpenMP), so every op of a small model
+ends in a hand-off between cores, and the cores keep passing each other's results through
+their caches. On the 2-core development machine that costs a third of a `cpu` step when
+the two virtual cores sit far apart on the host (a cache line takes ~450 ns to go from one
+to the other and back, measured with a ping-pong; ~60-130 ns when they are close; the
+host moves them every half minute or so).
+
+Here the batch is cut into shards of whole sequences instead, one per thread. Each shard
+runs its forward and backward pass on its own thread with torch limited to that thread,
+so the cores share only the weights (read) and the shards' gradients (added once, at the
+end, always in shard order: the sum, and so a run, is the same every time). The step is
+the same computation as the unsplit one up to float rounding: each shard's loss is
+weighted by its share of the batch. `benchmarks/bench_train.py` measures what it pays.
+
+`shard_count` says how many shards a step can use; `run` runs them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import torch
+
+from .openmp import alone, one_thread, openmp_runtime
+
+T = TypeVar("T")
+
+MAX_SHARDS = 8  # each shard's Python runs under the GIL in turn: measured with 2 only
+THREAD_NAME = "gptviz-shard"  # the helpers' name, in Python and (on Linux) in the OS's lists
+
+_lock = threading.Lock()
+_helpers: ThreadPoolExecutor | None = None
+_helper_count = 0
+
+
+def shard_count(batch_size: int, threads: int | None = None) -> int:
+    """Shards for a batch of batch_size sequences on the calling thread: one per thread
+    torch may use there (at most one sequence each, at most MAX_SHARDS), or 1 (no split)
+    where torch's thread count cannot be set per thread."""
+    threads = torch.get_num_threads() if threads is None else threads
+    if threads < 2 or batch_size < 2 or openmp_runtime() is None:
+        return 1
+    return min(threads, batch_size, MAX_SHARDS)
+
+
+def _start_helper() -> None:
+    """A new helper thread: torch on this thread alone, and its own name for the OS (a new
+    thread otherwise shows its creator's, e.g. the window's "gptviz-training")."""
+    alone()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(15, THREAD_NAME.encode())  # PR_SET_NAME
+        except (OSError, AttributeError):
+            pass
+
+
+def _pool(helpers: int) -> ThreadPoolExecutor:
+    """The helper threads: made on first use, grown when a step needs more, idle (blocked,
+    costing nothing) between steps, kept for the life of the process like torch's own."""
+    global _helpers, _helper_count
+    with _lock:
+        if _helpers is None or _helper_count < helpers:
+            old = _helpers
+            _helpers = ThreadPoolExecutor(helpers, thread_name_prefix=THREAD_NAME,
+                                          initializer=_start_helper)
+            _helper_count = helpers
+            if old is not None:
+                old.shutdown(wait=False)
+        return _helpers
+
+
+def run(work: Callable[[int], T], shards: int, yields: tuple[type[BaseException], ...] = ()) -> list[T]:
+    """work(i) for every shard i: shard 0 on the calling thread, the others on helper
+    threads, all with torch on one thread each. Returns the results in shard order once
+    every shard has finished. If any failed, raises the first failure in shard order,
+    passing over failures of the `yields` types while there is another (an interrupted
+    shard says less than one that broke)."""
+    if shards == 1:
+        return [work(0)]
+    pool = _pool(shards - 1)
+    futures = [pool.submit(work, i) for i in range(1, shards)]
+    outcomes: list = []
+    with one_thread():
+        try:
+            outcomes.append((True, work(0)))
+        except BaseException as e:  # noqa: BLE001 - re-raised below, after the helpers finish
+            outcomes.append((False, e))
+    for future in futures:
+        try:
+            outcomes.append((True, future.result()))
+        except BaseException as e:  # noqa: BLE001
+            outcomes.append((False, e))
+    failures = [e for ok, e in outcomes if not ok]
+    if failures:
+        raise next((e for e in failures if not isinstance(e, yields)), failures[0])
+    return [value for _, value in outcomes]
+
+
+def map_parts(work: Callable[[list], T], items: list, shards: int,
+              weight: Callable[[object], float] = lambda item: 1.0) -> list[T]:
+    """work(part) for consecutive parts of `items` of about equal total weight, at most
+    `shards` of them, on threads as `run` runs shards; the results in the items' order."""
+    parts: list[list] = [[]]
+    total = sum(weight(item) for item in items)
+    done = 0.0
+    for item in items:
+        if parts[-1] and len(parts) < shards and done >= total * len(parts) / shards:
+            parts.append([])
+        parts[-1].append(item)
+        done += weight(item)
+    return run(lambda i: work(parts[i]), len(parts))
