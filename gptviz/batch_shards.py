@@ -33,6 +33,10 @@ from .openmp import alone, one_thread, openmp_runtime
 T = TypeVar("T")
 
 MAX_SHARDS = 8  # each shard's Python runs under the GIL in turn: measured with 2 only
+# Smaller shards lose more to the hand-off and to running the model's Python twice than they
+# gain (2 cores: a 161-MFLOP step 0.91x as fast split in two, 549 MFLOP 0.97x, 1.1 GFLOP 1.02x,
+# all in the fast mode; `cpu`'s 4 GFLOP 1.26x over both modes).
+MIN_SHARD_FLOPS = 4e8
 THREAD_NAME = "gptviz-shard"  # the helpers' name, in Python and (on Linux) in the OS's lists
 
 _lock = threading.Lock()
@@ -40,14 +44,15 @@ _helpers: ThreadPoolExecutor | None = None
 _helper_count = 0
 
 
-def shard_count(batch_size: int, threads: int | None = None) -> int:
-    """Shards for a batch of batch_size sequences on the calling thread: one per thread
-    torch may use there (at most one sequence each, at most MAX_SHARDS), or 1 (no split)
-    where torch's thread count cannot be set per thread."""
+def shard_count(batch_size: int, flops: float, threads: int | None = None) -> int:
+    """Shards for a batch of batch_size sequences whose pass costs `flops`, on the calling
+    thread: one per thread torch may use there, but at least one sequence and
+    MIN_SHARD_FLOPS each and at most MAX_SHARDS; 1 (no split) where torch's thread count
+    cannot be set per thread."""
     threads = torch.get_num_threads() if threads is None else threads
     if threads < 2 or batch_size < 2 or openmp_runtime() is None:
         return 1
-    return min(threads, batch_size, MAX_SHARDS)
+    return max(1, min(threads, batch_size, MAX_SHARDS, int(flops // MIN_SHARD_FLOPS)))
 
 
 def _start_helper() -> None:

@@ -291,13 +291,18 @@ class Trainer:
         random stream in no fixed order); else 1."""
         if forward is self._compiled or self.config.dropout > 0:
             return 1
-        return self._eval_shards()
+        return self._shards_for(backward=True)
 
     def _eval_shards(self) -> int:
         """Threads an evaluation batch is split across (in eval mode dropout draws nothing)."""
+        return self._shards_for(backward=False)
+
+    def _shards_for(self, backward: bool) -> int:
         if not self.split_batches or self.device.type != "cpu" or self._ddp is not None:
             return 1
-        return batch_shards.shard_count(self.config.batch_size)
+        cfg = self.config
+        flops = self.model.flops_per_token() * cfg.batch_size * cfg.block_size  # forward + backward
+        return batch_shards.shard_count(cfg.batch_size, flops if backward else flops / 3)
 
     def _forward_backward(self, forward, x: torch.Tensor, y: torch.Tensor, shards: int) -> torch.Tensor:
         """One micro-batch's loss (detached), its gradients (divided by grad_accum) added

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gptviz import batch_shards
-from gptviz.batch_shards import MAX_SHARDS, run, shard_count
+from gptviz.batch_shards import MAX_SHARDS, MIN_SHARD_FLOPS, run, shard_count
 from gptviz.openmp import openmp_runtime
 
 needs_openmp = pytest.mark.skipif(openmp_runtime() is None, reason="torch's OpenMP runtime not found")
@@ -16,17 +16,20 @@ class Interrupted(Exception):
 
 
 @needs_openmp
-def test_one_shard_per_thread_at_most_one_sequence_each():
-    assert shard_count(12, threads=2) == 2
-    assert shard_count(3, threads=16) == 3
-    assert shard_count(64, threads=64) == MAX_SHARDS
-    assert shard_count(12, threads=1) == 1  # nothing to share
-    assert shard_count(1, threads=2) == 1  # one sequence cannot be split
+def test_one_shard_per_thread_at_least_one_sequence_and_enough_work_each():
+    plenty = 100 * MIN_SHARD_FLOPS
+    assert shard_count(12, plenty, threads=2) == 2
+    assert shard_count(3, plenty, threads=16) == 3
+    assert shard_count(64, plenty, threads=64) == MAX_SHARDS
+    assert shard_count(12, plenty, threads=1) == 1  # nothing to share
+    assert shard_count(1, plenty, threads=2) == 1  # one sequence cannot be split
+    assert shard_count(12, 3 * MIN_SHARD_FLOPS, threads=8) == 3
+    assert shard_count(12, 1.9 * MIN_SHARD_FLOPS, threads=2) == 1  # too little work to share
 
 
 def test_no_split_where_the_thread_count_cannot_be_set_per_thread(monkeypatch):
     monkeypatch.setattr(batch_shards, "openmp_runtime", lambda: None)
-    assert shard_count(12, threads=2) == 1
+    assert shard_count(12, 100 * MIN_SHARD_FLOPS, threads=2) == 1
 
 
 @needs_openmp

@@ -22,7 +22,7 @@ def tiny(**changes):
 def shards(monkeypatch, n):
     """Steps in the block split their batches into n shards (or fewer sequences)."""
     with monkeypatch.context() as m:
-        m.setattr(batch_shards, "shard_count", lambda batch_size, threads=None: min(n, batch_size))
+        m.setattr(batch_shards, "shard_count", lambda batch_size, flops, threads=None: min(n, batch_size))
         yield
 
 
@@ -62,14 +62,17 @@ def test_sharded_runs_are_the_same_every_time(small_corpus, monkeypatch):
     assert all(torch.equal(p, q) for p, q in zip(pa, pb))
 
 
+@pytest.mark.skipif(torch.get_num_threads() < 2, reason="one torch thread: nothing to split across")
 def test_only_steps_that_can_be_split_are(small_corpus, monkeypatch):
     t = Trainer(tiny(), small_corpus)
-    with shards(monkeypatch, 2):
-        assert t._shards(t.model) == 2
-        dropout = Trainer(tiny(dropout=0.1), small_corpus)  # one random stream for the masks
-        assert dropout._shards(dropout.model) == 1
+    assert t._shards(t.model) == t._eval_shards() == 1  # `tiny`: too little work per shard
+    monkeypatch.setattr(batch_shards, "MIN_SHARD_FLOPS", 1.0)
+    assert t._shards(t.model) == t._eval_shards() == 2  # one shard per torch thread
+    dropout = Trainer(tiny(dropout=0.1), small_corpus)  # one random stream for the masks
+    assert dropout._shards(dropout.model) == 1 and dropout._eval_shards() == 2  # (eval: no masks)
+    assert Trainer(tiny(), small_corpus, split_batches=False)._shards(t.model) == 1
     with one_thread():  # the calling thread's torch threads decide
-        assert t._shards(t.model) == 1
+        assert t._shards(t.model) == t._eval_shards() == 1
 
 
 def test_the_shards_run_on_threads_with_one_torch_thread_each(small_corpus, monkeypatch):
@@ -160,7 +163,6 @@ def test_evaluation_is_split_too_even_with_dropout(small_corpus, monkeypatch):
         a, b = whole.estimate_loss(3), split.estimate_loss(3)
     assert seen == [4] * 12  # 3 batches of each split, in 2 shards of 4 (eval mode: no masks)
     assert (b.train_loss, b.val_loss) == pytest.approx((a.train_loss, a.val_loss), rel=1e-5)
-    assert whole._shards(whole.model) == whole._eval_shards() == 1  # split_batches=False
 
 
 def test_a_split_evaluation_stops_inside_its_shards(small_corpus, monkeypatch):
