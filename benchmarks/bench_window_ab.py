@@ -19,6 +19,7 @@ Conditions ("on" is the first):
   unsplit      training's batches are not split across threads (Trainer.split_batches)
   switch-1ms   Python's GIL switch interval is 1 ms instead of 5 (sys.setswitchinterval)
   gui-nice     the GUI thread runs at nice 10 instead of 0 (raising it back needs root)
+  gui-idle     the GUI thread runs under SCHED_IDLE (only on a core nothing else wants; needs root)
 """
 
 from __future__ import annotations
@@ -68,15 +69,19 @@ def switch(condition: str, window):
     def gui_nice(on):
         os.setpriority(os.PRIO_PROCESS, gui_thread, 10 if on else 0)
 
+    def gui_idle(on):
+        policy = os.SCHED_IDLE if on else os.SCHED_OTHER
+        os.sched_setscheduler(gui_thread, policy, os.sched_param(0))
+
     return {"plain-tabs": plain_tabs, "page-hidden": page_hidden, "watch-all": watch_all,
             "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
-            "gui-nice": gui_nice}[condition]
+            "gui-nice": gui_nice, "gui-idle": gui_idle}[condition]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs", "unsplit",
-                                          "switch-1ms", "gui-nice"])
+                                          "switch-1ms", "gui-nice", "gui-idle"])
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()

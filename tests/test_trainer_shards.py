@@ -62,17 +62,50 @@ def test_sharded_runs_are_the_same_every_time(small_corpus, monkeypatch):
     assert all(torch.equal(p, q) for p, q in zip(pa, pb))
 
 
-@pytest.mark.skipif(torch.get_num_threads() < 2, reason="one torch thread: nothing to split across")
+def on_a_new_thread(work):
+    """work() on a thread started now: torch's default thread count (this one's may have
+    been set to 1, as the window does on its GUI thread)."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(work()))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
 def test_only_steps_that_can_be_split_are(small_corpus, monkeypatch):
+    if on_a_new_thread(torch.get_num_threads) < 2:
+        pytest.skip("one torch thread: nothing to split across")
     t = Trainer(tiny(), small_corpus)
-    assert t._shards(t.model) == t._eval_shards() == 1  # `tiny`: too little work per shard
-    monkeypatch.setattr(batch_shards, "MIN_SHARD_FLOPS", 1.0)
-    assert t._shards(t.model) == t._eval_shards() == 2  # one shard per torch thread
     dropout = Trainer(tiny(dropout=0.1), small_corpus)  # one random stream for the masks
-    assert dropout._shards(dropout.model) == 1 and dropout._eval_shards() == 2  # (eval: no masks)
-    assert Trainer(tiny(), small_corpus, split_batches=False)._shards(t.model) == 1
-    with one_thread():  # the calling thread's torch threads decide
-        assert t._shards(t.model) == t._eval_shards() == 1
+    unsplit = Trainer(tiny(), small_corpus, split_batches=False)
+
+    def decisions():
+        with monkeypatch.context() as m:
+            tight = (t._shards(t.model), t._eval_shards())  # `tiny`: too little work per shard
+            m.setattr(batch_shards, "MIN_SHARD_FLOPS", 1.0)
+            loose = (t._shards(t.model), t._eval_shards(), dropout._shards(dropout.model),
+                     dropout._eval_shards(), unsplit._shards(unsplit.model))
+            with one_thread():  # the calling thread's torch threads decide
+                alone = (t._shards(t.model), t._eval_shards())
+        return tight, loose, alone
+
+    tight, loose, alone = on_a_new_thread(decisions)
+    assert tight == (1, 1)
+    assert loose == (2, 2, 1, 2, 1)  # one shard per torch thread; dropout: evaluation only
+    assert alone == (1, 1)
+
+
+def test_side_work_between_split_steps_runs_on_one_torch_thread(small_corpus, monkeypatch):
+    t = Trainer(tiny(), small_corpus)
+
+    def threads_in_side_work():
+        with t.side_work():
+            return torch.get_num_threads()
+
+    default = on_a_new_thread(torch.get_num_threads)
+    assert on_a_new_thread(threads_in_side_work) == default  # `tiny` steps are not split
+    monkeypatch.setattr(batch_shards, "MIN_SHARD_FLOPS", 1.0)
+    assert on_a_new_thread(threads_in_side_work) == (1 if default > 1 else default)
 
 
 def test_the_shards_run_on_threads_with_one_torch_thread_each(small_corpus, monkeypatch):

@@ -251,6 +251,10 @@ class TrainingWorker(QObject):
         self.evalReady.emit(ev)
 
     def _sample(self) -> None:
+        with self.trainer.side_work():
+            self._stream_sample()
+
+    def _stream_sample(self) -> None:
         with self._sampling_lock:
             s = self._sampling
         sampler = Sampler(self.trainer.model, self.trainer.corpus.tokenizer, self.trainer.device)
@@ -296,7 +300,9 @@ class TrainingWorker(QObject):
     def _attention(self) -> None:
         """The Attention view's maps of the model as it is now (a few ms for `default`)."""
         t = self.trainer
-        self.attentionReady.emit(self.attention.compute(t.model, t.corpus.tokenizer, t.step_count, t.device))
+        with t.side_work():
+            maps = self.attention.compute(t.model, t.corpus.tokenizer, t.step_count, t.device)
+        self.attentionReady.emit(maps)
 
     def _reconfigure(self, config: TrainConfig) -> None:
         try:
