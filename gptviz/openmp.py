@@ -6,7 +6,9 @@ half speed (DEVELOPERS.md). OpenMP's thread count is a per-thread setting, so `a
 for a team of one on the calling thread only (`torch.set_num_threads` would also change the
 default for threads started later, such as a training run's). The window calls it on its GUI
 thread at start-up, so the autograd explorer and the demos can run their small tensors there
-without starting a team; the training worker keeps torch's usual threads.
+without starting a team; the training worker keeps torch's usual threads, and `one_thread()`
+narrows them to one for the span of a step whose batch is split across threads
+(batch_shards.py), whose helper threads are `alone()`.
 """
 
 from __future__ import annotations
