@@ -39,8 +39,8 @@ class Muon(torch.optim.Optimizer):
     """Nesterov momentum, then an orthogonalised update scaled for the matrix's shape.
 
     Each matrix's update is independent of the others', so `step(shards=n)` shares the
-    matrices out between n threads (batch_shards.run), the largest first, each to the
-    thread with the least work so far; every matrix gets the same arithmetic either way.
+    matrices out between n threads (batch_shards.map_parts: consecutive parts of about equal
+    size); every matrix gets the same arithmetic either way.
     """
 
     def __init__(self, params, lr: float = 0.02, momentum: float = 0.95, weight_decay: float = 0.0):
@@ -53,8 +53,7 @@ class Muon(torch.optim.Optimizer):
         for _, p in work:
             if "momentum_buffer" not in self.state[p]:
                 self.state[p]["momentum_buffer"] = torch.zeros_like(p)
-        parts = _balanced(work, shards)
-        batch_shards.run(lambda i: self._update(parts[i]), len(parts))
+        batch_shards.map_parts(self._update, work, shards, weight=lambda item: item[1].numel())
 
     def _update(self, work: list) -> None:
         with torch.no_grad():  # (grad mode is per thread)
@@ -67,16 +66,6 @@ class Muon(torch.optim.Optimizer):
                 if group["weight_decay"]:
                     p.mul_(1 - group["lr"] * group["weight_decay"])
                 p.add_(update, alpha=-group["lr"] * scale)
-
-
-def _balanced(work: list, parts: int) -> list[list]:
-    """`work` as at most `parts` non-empty lists of about equal numel, in a fixed way."""
-    loads = [[0, i, []] for i in range(max(1, min(parts, len(work))))]
-    for item in sorted(work, key=lambda item: -item[1].numel()):  # stable: ties keep their order
-        lightest = min(loads, key=lambda load: (load[0], load[1]))
-        lightest[0] += item[1].numel()
-        lightest[2].append(item)
-    return [items for _, _, items in loads]
 
 
 def _hidden_matrices(model: nn.Module) -> set[str]:

@@ -10,7 +10,7 @@ import torch
 from gptviz import batch_shards
 from gptviz.config import preset
 from gptviz.openmp import one_thread
-from gptviz.optim import Muon, _balanced
+from gptviz.optim import Muon
 from gptviz.trainer import StepInterrupted, Trainer
 
 
@@ -177,14 +177,6 @@ def test_muon_shares_its_matrices_between_threads_with_the_same_result():
         two.step(shards=2)
     for w, v in zip(weights, twins):
         torch.testing.assert_close(v, w, rtol=1e-6, atol=1e-6)
-
-
-def test_muon_work_is_shared_out_by_size_each_matrix_once():
-    items = [("g", torch.empty(n)) for n in (100, 10, 60, 50, 40)]
-    parts = _balanced(items, 2)
-    assert sorted(id(t) for part in parts for _, t in part) == sorted(id(t) for _, t in items)
-    assert sorted(sum(t.numel() for _, t in part) for part in parts) == [120, 140]
-    assert len(_balanced(items[:1], 4)) == 1 and _balanced([], 2) == [[]]
 
 
 def test_evaluation_is_split_too_even_with_dropout(small_corpus, monkeypatch):
