@@ -74,9 +74,21 @@ def test_stopping_training_restores_the_full_rate_and_measuring_starts_afresh():
     pacer.set_training(False)
     assert pacer.current_ms == FASTEST_MS
     assert pacer.interval_ms() == FASTEST_MS and pacer.share is None
+    clocks.run(10.0, 0.9)  # busy while not training (the user's own zooming, say)...
     pacer.set_training(True)
-    clocks.run(10.0, 0.9)  # the time while not training is not counted against the next run
-    assert pacer.interval_ms() == FASTEST_MS
+    assert pacer.interval_ms() == SLOWEST_MS  # ...not counted: training resumes at the interval it had
+    clocks.run(SAMPLE_SECONDS, 0.0)  # the first reading of the new run: an idle GUI thread
+    assert pacer.interval_ms() == SLOWEST_MS // 2
+
+
+def test_a_run_resumes_at_the_interval_the_last_one_settled_on():
+    pacer, clocks = paced()
+    pacer.set_training(True)
+    settled = settle(pacer, clocks, lambda ms: 0.12 * FASTEST_MS / ms)  # 4x the budget at full rate
+    assert FASTEST_MS < settled < SLOWEST_MS
+    pacer.set_training(False)
+    pacer.set_training(True)
+    assert pacer.interval_ms() == settled
 
 
 class Counting:

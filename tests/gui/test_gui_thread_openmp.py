@@ -1,5 +1,6 @@
 """The GUI thread runs small tensors (the autograd explorer, the demos) without ever starting
-an OpenMP thread team, which would halve the training thread's speed (DEVELOPERS.md)."""
+an OpenMP thread team, which would halve the training thread's speed (DEVELOPERS.md), and
+paints without Qt's pool of painting threads (gui/app.py: NO_PAINT_THREADS)."""
 
 import os
 import subprocess
@@ -47,4 +48,49 @@ def test_without_the_limit_the_same_work_does_start_a_team():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=100)
     assert r.returncode == 0, r.stderr
     before, after = map(int, r.stdout.split())
+    assert after > before
+
+
+PAINT = r"""
+import os
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+def threads():
+    return len(os.listdir("/proc/self/task"))
+
+SETUP
+before = threads()
+image = QImage(800, 600, QImage.Format.Format_ARGB32_Premultiplied)
+painter = QPainter(image)
+painter.setPen(QPen(QColor(0, 0, 0, 40)))  # a faint grid line: one span per pixel row
+for x in range(0, 800, 8):
+    painter.drawLine(x, 0, x, 599)
+painter.end()
+print(before, threads())
+"""
+
+
+def _paint_threads(setup: str) -> tuple[int, int]:
+    env = {k: v for k, v in os.environ.items() if k != "QT_NO_GUI_THREADPOOL"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    r = subprocess.run([sys.executable, "-c", PAINT.replace("SETUP", setup)], capture_output=True,
+                       text=True, env=env, timeout=100)
+    assert r.returncode == 0, r.stderr
+    before, after = map(int, r.stdout.split())
+    return before, after
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+@pytest.mark.timeout(120)
+def test_painting_in_the_app_starts_no_painting_threads():
+    before, after = _paint_threads("from gptviz.gui.app import ensure_app\nensure_app()")
+    assert after == before, f"{after - before} new thread(s): Qt's painting pool was started"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+@pytest.mark.timeout(120)
+def test_a_plain_qt_app_does_start_painting_threads():
+    """The check above can fail: the same painting in a QApplication made without
+    ensure_app() hands its fills to Qt's pool."""
+    before, after = _paint_threads("from PySide6.QtWidgets import QApplication\napp = QApplication([])")
     assert after > before
