@@ -20,6 +20,8 @@ Conditions ("on" is the first):
   switch-1ms   Python's GIL switch interval is 1 ms instead of 5 (sys.setswitchinterval)
   gui-nice     the GUI thread runs at nice 10 instead of 0 (raising it back needs root)
   gui-idle     the GUI thread runs under SCHED_IDLE (only on a core nothing else wants; needs root)
+  no-diagnostics  no diagnostics steps (gradient histograms, update ratios, activation
+               statistics) instead of one every 10 steps
 """
 
 from __future__ import annotations
@@ -73,15 +75,19 @@ def switch(condition: str, window):
         policy = os.SCHED_IDLE if on else os.SCHED_OTHER
         os.sched_setscheduler(gui_thread, policy, os.sched_param(0))
 
-    return {"plain-tabs": plain_tabs, "page-hidden": page_hidden, "watch-all": watch_all,
-            "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
+    def no_diagnostics(on):
+        if window.run is not None:
+            window.run.worker.diagnostics_every = 0 if on else 10  # read before each step
+
+    return {"no-diagnostics": no_diagnostics, "plain-tabs": plain_tabs, "page-hidden": page_hidden,
+            "watch-all": watch_all, "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
             "gui-nice": gui_nice, "gui-idle": gui_idle}[condition]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs", "unsplit",
-                                          "switch-1ms", "gui-nice", "gui-idle"])
+                                          "switch-1ms", "gui-nice", "gui-idle", "no-diagnostics"])
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()

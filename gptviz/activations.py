@@ -36,9 +36,10 @@ Sites, for each transformer block i (in model order):
   sequences of the batch, without gradients and in eval mode (no dropout: the run's
   random stream is untouched).
 
-Histograms: ``torch.histc`` over [min, max] of up to ``HISTOGRAM_VALUES`` values (every
-k-th token's, evenly spaced through the batch), counts divided by the number of values, so
-each histogram's bins sum to 1 whatever the model size. Percentages use every token.
+Histograms: counts as ``torch.histc`` counts them (metrics.bin_counts) over [min, max] of up
+to ``HISTOGRAM_VALUES`` values (every k-th token's, evenly spaced through the batch), divided
+by the number of values, so each histogram's bins sum to 1 whatever the model size (less
+any non-finite values, which are left out). Percentages use every token.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ import torch
 import torch.nn.functional as F
 
 from .batch_shards import map_parts
-from .metrics import HISTOGRAM_BINS, Histogram
+from .metrics import HISTOGRAM_BINS, Histogram, bin_counts
 from .model import MLP, CausalSelfAttention
 
 GELU_FLAT_BELOW = -3.0  # GELU(h) for h below this is within 0.0041 of 0, its slope under 0.012
@@ -188,11 +189,8 @@ def attention_weights(module: CausalSelfAttention, x: torch.Tensor) -> torch.Ten
 def histogram(values: torch.Tensor, bins: int = HISTOGRAM_BINS) -> Histogram:
     """Bins over [min, max] of the values, as fractions of their number (a copy)."""
     v = values.detach().float().flatten()
-    lo, hi = (float(t) for t in torch.aminmax(v))
-    if lo == hi:
-        lo, hi = lo - 1e-12, hi + 1e-12
-    counts = torch.histc(v, bins=bins, min=lo, max=hi) / max(v.numel(), 1)
-    return Histogram(counts.cpu().numpy().astype(np.float32), lo, hi)
+    counts, lo, hi = bin_counts(v, bins)
+    return Histogram((counts / max(v.numel(), 1)).cpu().numpy().astype(np.float32), lo, hi)
 
 
 def _spread_rows(rows: torch.Tensor, budget: int = HISTOGRAM_VALUES) -> torch.Tensor:

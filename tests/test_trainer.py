@@ -228,3 +228,30 @@ def test_grad_accum_must_be_positive_and_old_configs_default_to_one():
         tiny(grad_accum=0)
     old = {k: v for k, v in tiny().to_dict().items() if k != "grad_accum"}  # before the setting
     assert TrainConfig.from_dict(old).grad_accum == 1
+
+
+def test_histograms_count_as_torch_histc_does():
+    from gptviz.metrics import bin_counts
+    for seed in range(40):
+        g = torch.Generator().manual_seed(seed)
+        values = torch.randn(int(torch.randint(2, 20000, (1,), generator=g)), generator=g)
+        if seed % 4 == 0:
+            values = values.round(decimals=1)  # many values on bin edges
+        counts, lo, hi = bin_counts(values)
+        assert (lo, hi) == (values.min().item(), values.max().item())
+        assert torch.equal(counts, torch.histc(values, bins=64, min=lo, max=hi)), seed
+    counts, lo, hi = bin_counts(torch.tensor([1.0, float("nan"), 3.0, float("inf")]))
+    assert (lo, hi) == (1.0, 3.0) and counts.sum() == 2 and counts[0] == counts[-1] == 1
+
+
+def test_a_non_finite_diagnostics_step_is_rejected_with_the_clear_error(small_corpus):
+    """(Its gradient histograms used to fail first, with torch.histc's "range of [nan, nan]
+    is not finite", and the step's gradients were left behind.)"""
+    trainer = Trainer(tiny(grad_clip=0.0), small_corpus)
+    trainer.step()
+    with torch.no_grad():
+        trainer.model.blocks[0].mlp.c_fc.weight[0, 0] = float("inf")
+    with pytest.raises(NonFiniteError, match="at step 2"):
+        trainer.step(diagnostics=True)
+    assert trainer.step_count == 1
+    assert all(p.grad is None for p in trainer.model.parameters())

@@ -28,6 +28,7 @@ from .plot_style import (
     CodeDrivenView,
     FollowsPalette,
     RedrawLater,
+    SceneStaysActive,
     apply_palette,
     palette_colors,
     prepare_plot,
@@ -133,6 +134,8 @@ class ActivationsView(FollowsPalette, QWidget):
 
     def _build(self) -> None:
         self._views = tuple(pg.PlotWidget() for _ in range(4))
+        for view in self._views:
+            SceneStaysActive(view)
         self._plots = tuple(pw.getPlotItem() for pw in self._views)
         titles = (("MLP activations", "% of values", "activation"),
                   ("Attention output", "% of values", "value"),

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from ..lessons.tiny_gpt import shown
-from .plot_style import SERIES_COLORS, palette_colors
+from .plot_style import SERIES_COLORS, SceneStaysActive, palette_colors
 
 CHOSEN_PEN = pg.mkPen(SERIES_COLORS[1], width=3)  # cosmetic: 3 pixels whatever the zoom
 
@@ -47,6 +47,7 @@ class AttentionGrid(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setMinimumSize(200, 200)
+        SceneStaysActive(self)
         self.weights = np.zeros((0, 0, 0, 0), dtype=np.float32)
         self.chars = ""
         self.boxes: list[list[pg.ViewBox]] = []

@@ -45,6 +45,7 @@ from .plot_style import (
     CodeDrivenView,
     FollowsPalette,
     RedrawLater,
+    SceneStaysActive,
     apply_palette,
     faded,
     palette_colors,
@@ -210,6 +211,8 @@ class GradientsPanel(FollowsPalette, QWidget):
         self._views = (pg.PlotWidget(), pg.PlotWidget(), pg.PlotWidget(),
                        pg.PlotWidget(axisItems={"left": PowersOfTenAxis("left")}))
         self._norm_pw, self._layer_pw, self._hist_pw, self._ratio_pw = self._views
+        for view in self._views:
+            SceneStaysActive(view)
         norm, layer, hist, ratio = self._plots = tuple(pw.getPlotItem() for pw in self._views)
         for plot, title, y_label in ((norm, "Gradient norm, all parameters", "L2 norm"),
                                      (layer, "Gradient norm per layer", "L2 norm"),

@@ -26,6 +26,7 @@ from .plot_style import (
     CodeDrivenView,
     FollowsPalette,
     RedrawLater,
+    SceneStaysActive,
     apply_palette,
     faded,
     prepare_plot,
@@ -207,6 +208,7 @@ class LossPlot(FollowsPalette, QWidget):
 
     def _build_plots(self) -> None:
         self._graphics = pg.GraphicsLayoutWidget()
+        SceneStaysActive(self._graphics)
         loss = self._loss_plot = self._graphics.addPlot(row=0, col=0, title="Training loss")
         lr = self._lr_plot = self._graphics.addPlot(row=1, col=0)
         self._graphics.ci.layout.setRowStretchFactor(0, 3)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QW
 
 from ..lessons.tiny_gpt import shown
 from ..next_char_probs import CharProbs, ChoiceBatch
-from .plot_style import SERIES_COLORS, FollowsPalette, apply_palette, faded, prepare_plot
+from .plot_style import SERIES_COLORS, FollowsPalette, SceneStaysActive, apply_palette, faded, prepare_plot
 from .probability_log import ProbabilityLog
 from .samples_view import SamplesView
 
@@ -42,6 +42,7 @@ class NextCharView(FollowsPalette, QWidget):
         self._text.viewport().installEventFilter(self)
 
         self.view = pg.GraphicsLayoutWidget()
+        SceneStaysActive(self.view)
         self.view.setMinimumHeight(140)
         self.plot = self.view.addPlot()
         prepare_plot(self.plot, many_points=False)

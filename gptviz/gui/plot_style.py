@@ -85,6 +85,33 @@ def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
         plot.getAxis(side).setStyle(maxTickLevel=1)
 
 
+
+class SceneStaysActive(QObject):
+    """Keeps a plot view's scene active from its first activation on, so that showing the
+    view again (its tab brought to the front) paints it once instead of three times.
+
+    A QGraphicsView sends its scene WindowDeactivate and WindowActivate whenever it is
+    hidden and shown, and the scene passes them to every QGraphicsWidget in it (a plot, its
+    view box, each axis and label), which each ask for a repaint: measured here, every
+    pyqtgraph view painted 3 times per tab switch (a plain QGraphicsView once). The plots
+    draw in the palette's colours either way, so nothing changes on screen.
+    """
+
+    def __init__(self, view: pg.GraphicsView) -> None:
+        super().__init__(view)
+        self._active = False
+        view.scene().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        kind = event.type()
+        if kind == QEvent.Type.WindowActivate:
+            if self._active:
+                return True
+            self._active = True
+        elif kind == QEvent.Type.WindowDeactivate:
+            return self._active
+        return False
+
 # -- shared with gradient_plots.py: redrawing ----------------------------------------
 
 class RedrawLater(QObject):

@@ -208,3 +208,51 @@ def test_smooth_plots_is_a_choice_in_the_training_menu_remembered_between_launch
     assert w2.actions_["smooth_plots"].isChecked() and PACER.budget is None
     w2.actions_["smooth_plots"].trigger()
     assert PACER.budget == DEFAULT_BUDGET
+
+
+def _tab_switch_paints(qtbot, steady: bool) -> list[int]:
+    """Paints of each plot view on a tab page that is shown again, for a few switches."""
+    import pyqtgraph as pg
+
+    from gptviz.gui.plot_style import SceneStaysActive
+
+    paints = []
+
+    class Counted(pg.PlotWidget):
+        def paintEvent(self, event):  # noqa: N802 (Qt's name)
+            paints.append(self)
+            super().paintEvent(event)
+
+    tabs = QTabWidget()
+    views = []
+    for name in ("a", "b"):
+        view = Counted()
+        view.plot([1.0, 3.0, 2.0])
+        if steady:
+            SceneStaysActive(view)
+        tabs.addTab(view, name)
+        views.append(view)
+    qtbot.addWidget(tabs)
+    tabs.resize(500, 400)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    counts = []
+    for index in (1, 0, 1, 0):
+        qtbot.wait(100)
+        paints.clear()
+        tabs.setCurrentIndex(index)
+        qtbot.waitUntil(lambda: len(paints) > 0, timeout=2000)
+        qtbot.wait(150)  # any repaints that follow
+        counts.append(len(paints))
+    assert all(v.scene().isActive() for v in views) or not steady
+    return counts
+
+
+def test_a_plot_shown_again_paints_once(qtbot):
+    assert _tab_switch_paints(qtbot, steady=True)[1:] == [1, 1, 1]
+
+
+def test_without_it_a_plot_paints_more_than_once_when_shown(qtbot):
+    """The check above can fail: a pyqtgraph view's scene passes the activation events of
+    every show to its widgets, which each ask for a repaint."""
+    assert max(_tab_switch_paints(qtbot, steady=False)) > 1
