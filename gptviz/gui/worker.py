@@ -34,9 +34,10 @@ from ..next_char_probs import DEFAULT_TOP, ChoiceBatch
 from ..samplelog import sample_row
 from ..sampler import Sampler, SamplingError
 from ..trainer import StepInterrupted, Trainer, TrainingError
+from .frame_pacer import PACER
 from .payloads import Diagnostics, StepBatch
 
-EMIT_INTERVAL = 1 / 30  # seconds between coalesced updates
+EMIT_INTERVAL = 1 / 30  # seconds between coalesced pieces of a streamed sample
 IDLE_WAIT = 0.05  # seconds the paused loop sleeps between looks at the queue
 #: A step is watched for Pause and Stop from inside (Trainer.step's should_stop) unless the
 #: last one took less than this: a short step ends soon enough on its own, and watching
@@ -222,7 +223,7 @@ class TrainingWorker(QObject):
         self._pending.append(m)
         if diagnostics:
             self.diagnosticsReady.emit(Diagnostics.from_metrics(m))
-        if time.perf_counter() - self._last_emit >= EMIT_INTERVAL:
+        if time.perf_counter() - self._last_emit >= PACER.rows_every():  # coalesced to the redraw rate
             self._flush()
         if t.step_count % t.config.eval_interval == 0 or t.done:
             self._eval_due = True

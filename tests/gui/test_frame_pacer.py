@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from gptviz.gui.frame_pacer import FASTEST_MS, SAMPLE_SECONDS, SLOWEST_MS, FramePacer
+from gptviz.gui.frame_pacer import FASTEST_MS, ROWS_AT_LEAST_EVERY, SAMPLE_SECONDS, SLOWEST_MS, FramePacer
 from gptviz.gui.plot_style import RedrawLater
 from gptviz.gui.status_bar import SHOW_EVERY_S, TrainingStatus
 
@@ -256,3 +256,13 @@ def test_without_it_a_plot_paints_more_than_once_when_shown(qtbot):
     """The check above can fail: a pyqtgraph view's scene passes the activation events of
     every show to its widgets, which each ask for a repaint."""
     assert max(_tab_switch_paints(qtbot, steady=False)) > 1
+
+
+def test_step_rows_are_sent_as_often_as_the_plots_redraw_but_at_least_ten_times_a_second():
+    pacer, clocks = paced()
+    assert pacer.rows_every() == FASTEST_MS / 1000  # not training: ~30 a second
+    pacer.set_training(True)
+    assert settle(pacer, clocks, lambda ms: 0.03 * 2 * FASTEST_MS / ms) > FASTEST_MS  # twice the budget
+    assert pacer.rows_every() == pytest.approx(pacer.current_ms / 1000)
+    settle(pacer, clocks, lambda ms: 0.5)  # drawing is dear: a redraw a second
+    assert pacer.current_ms == SLOWEST_MS and pacer.rows_every() == ROWS_AT_LEAST_EVERY
