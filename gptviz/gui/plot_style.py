@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from .frame_pacer import FASTEST_MS, PACER, FramePacer
 
@@ -83,6 +83,12 @@ def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
     plot.showGrid(x=True, y=True, alpha=0.15)
     for side in ("left", "bottom"):  # no finest ticks: their grid lines halved the frame rate
         plot.getAxis(side).setStyle(maxTickLevel=1)
+    # Each axis (labels and grid lines) is drawn once into a pixmap and copied from there until
+    # its range, size or style changes, instead of replaying its drawing, labels laid out anew,
+    # on every repaint of the plot: a curve's update repaints the whole plot, grid included.
+    # In the window while training: GUI thread 5.4% -> 4.6% of a core (bench_window_ab.py).
+    for side in ("left", "bottom", "right", "top"):
+        plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 

@@ -383,3 +383,49 @@ def test_a_palette_change_recolours_the_axes(loss_plot, grads):
         assert plot.getAxis("left").pen().color().name() != "#eeeeee"
         w.setPalette(palette)
         assert plot.getAxis("left").pen().color().name() == "#eeeeee"
+
+
+def test_axes_drawn_from_their_cache_look_as_drawn_afresh(qtbot):
+    """prepare_plot caches each axis (grid lines included) as a pixmap: after data, range,
+    size and colour changes, the plot must look exactly as one drawn without the cache."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from gptviz.gui.plot_style import apply_palette, prepare_plot
+
+    views = []
+    for cached in (True, False):
+        view = pg.PlotWidget()
+        prepare_plot(view.getPlotItem())
+        if not cached:
+            for side in ("left", "bottom", "right", "top"):
+                view.getPlotItem().getAxis(side).setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        view.resize(400, 300)
+        view.show()
+        qtbot.addWidget(view)
+        qtbot.waitExposed(view)
+        views.append(view)
+    assert views[0].getPlotItem().getAxis("left").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+    def both(change):
+        for view in views:
+            change(view)
+        qtbot.wait(50)
+        a, b = (v.grab().toImage() for v in views)
+        assert a == b
+
+    x = np.arange(100, dtype=np.float64)
+    both(lambda v: v.getPlotItem().plot(x, np.sin(x / 10)))
+    both(lambda v: v.getPlotItem().setXRange(0, 400, padding=0))
+    both(lambda v: v.getPlotItem().setYRange(-3, 3, padding=0))
+    both(lambda v: v.resize(520, 380))  # the grid lines reach the new plot area
+    both(lambda v: v.resize(300, 420))
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Base, QColor("#202020"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+
+    def restyle(view):
+        view.setPalette(dark)
+        apply_palette(view, [view], [view.getPlotItem()])
+
+    both(restyle)
+    both(lambda v: v.getPlotItem().setLogMode(y=True))
