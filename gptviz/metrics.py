@@ -93,7 +93,7 @@ def grad_histograms(named: list[tuple[str, torch.Tensor]],
     for name, p in named:
         if p.grad is not None:
             counts, lo, hi = bin_counts(p.grad.detach().float().flatten(), bins)
-            out[name] = Histogram(counts.numpy().astype(np.float32), lo, hi)
+            out[name] = Histogram(counts.cpu().numpy().astype(np.float32), lo, hi)
     return out
 
 

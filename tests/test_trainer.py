@@ -240,6 +240,10 @@ def test_histograms_count_as_torch_histc_does():
         counts, lo, hi = bin_counts(values)
         assert (lo, hi) == (values.min().item(), values.max().item())
         assert torch.equal(counts, torch.histc(values, bins=64, min=lo, max=hi)), seed
+    for same in (torch.zeros(10), torch.full((7,), 1.5)):  # all alike (histc: bins 32 and 0)
+        counts, lo, hi = bin_counts(same)
+        assert lo < same[0].item() < hi
+        assert torch.equal(counts, torch.histc(same, bins=64, min=lo, max=hi))
     counts, lo, hi = bin_counts(torch.tensor([1.0, float("nan"), 3.0, float("inf")]))
     assert (lo, hi) == (1.0, 3.0) and counts.sum() == 2 and counts[0] == counts[-1] == 1
 

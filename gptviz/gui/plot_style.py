@@ -91,7 +91,6 @@ def prepare_plot(plot: pg.PlotItem, many_points: bool = True) -> None:
         plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
-
 class SceneStaysActive(QObject):
     """Keeps a plot view's scene active from its first activation on, so that showing the
     view again (its tab brought to the front) paints it once instead of three times.
@@ -117,6 +116,7 @@ class SceneStaysActive(QObject):
         elif kind == QEvent.Type.WindowDeactivate:
             return self._active
         return False
+
 
 # -- shared with gradient_plots.py: redrawing ----------------------------------------
 
