@@ -429,3 +429,18 @@ def test_axes_drawn_from_their_cache_look_as_drawn_afresh(qtbot):
 
     both(restyle)
     both(lambda v: v.getPlotItem().setLogMode(y=True))
+
+
+def test_the_whole_run_range_starts_wide_and_grows_now_and_then():
+    from gptviz.gui.plot_style import WHOLE_RUN_LEAST, whole_run
+
+    x = None
+    changes = 0
+    for last in range(1, 1001):
+        new = whole_run(x, 1.0, float(last))
+        assert new[0] <= 1.0 and last <= new[1]
+        changes += new != x
+        x = new
+        if last <= WHOLE_RUN_LEAST:
+            assert x[1] - 1.0 == pytest.approx(1.25 * WHOLE_RUN_LEAST)  # from the first step
+    assert changes <= 12  # 1000 steps: the first range, then a 1.25x growth now and then
