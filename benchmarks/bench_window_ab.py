@@ -22,6 +22,9 @@ Conditions ("on" is the first):
   gui-idle     the GUI thread runs under SCHED_IDLE (only on a core nothing else wants; needs root)
   no-diagnostics  no diagnostics steps (gradient histograms, update ratios, activation
                statistics) instead of one every 10 steps
+  no-axis-cache  the plots' axes drawn afresh on every repaint instead of from a pixmap cache
+  rows-every-step  the worker sends each step's row as soon as the step ends (at most 30 a
+               second) instead of as often as the plots redraw (at least every 0.1 s)
 """
 
 from __future__ import annotations
@@ -79,7 +82,26 @@ def switch(condition: str, window):
         if window.run is not None:
             window.run.worker.diagnostics_every = 0 if on else 10  # read before each step
 
-    return {"no-diagnostics": no_diagnostics, "plain-tabs": plain_tabs, "page-hidden": page_hidden,
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from gptviz.gui.frame_pacer import PACER
+    axes = [item for view in window.findChildren(pg.GraphicsView) for item in view.scene().items()
+            if isinstance(item, pg.AxisItem)]
+
+    def no_axis_cache(on):
+        mode = QGraphicsItem.CacheMode.NoCache if on else QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for axis in axes:
+            axis.setCacheMode(mode)
+
+    def rows_every_step(on):  # (an instance attribute: the worker calls PACER.rows_every())
+        if on:
+            PACER.rows_every = lambda: worker.EMIT_INTERVAL
+        else:
+            PACER.__dict__.pop("rows_every", None)
+
+    return {"no-diagnostics": no_diagnostics, "no-axis-cache": no_axis_cache,
+            "rows-every-step": rows_every_step, "plain-tabs": plain_tabs, "page-hidden": page_hidden,
             "watch-all": watch_all, "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
             "gui-nice": gui_nice, "gui-idle": gui_idle}[condition]
 
@@ -87,7 +109,8 @@ def switch(condition: str, window):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs", "unsplit",
-                                          "switch-1ms", "gui-nice", "gui-idle", "no-diagnostics"])
+                                          "switch-1ms", "gui-nice", "gui-idle", "no-diagnostics",
+                                          "no-axis-cache", "rows-every-step"])
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()

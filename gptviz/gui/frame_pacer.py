@@ -62,8 +62,10 @@ class FramePacer:
         """Seconds between two deliveries of new step rows from the training thread (which
         may call this): as often as the plots redraw, from ~30 a second down to
         ROWS_AT_LEAST_EVERY (the status bar's step counter). Each delivery costs the GUI
-        thread its bookkeeping: with `default`'s ~18 steps a second sent one by one it took
-        5.3% of a core, sent every 0.1 s 4.2% (benchmarks/bench_window_ab.py)."""
+        thread its bookkeeping (histories, timeline, run log, status line): `default`'s ~18
+        steps a second, sent one by one, were 18 deliveries a second; now ~10. (What that saves
+        is within what benchmarks/bench_window_ab.py resolves: GUI thread 5.3% -> 4.2% of a
+        core in one run, 4.1% vs 4.0% in another.)"""
         return min(ROWS_AT_LEAST_EVERY, self.current_ms / 1000)
 
     def interval_ms(self) -> int:
