@@ -194,7 +194,7 @@ def settled(current, lo: float, hi: float) -> tuple[float, float]:
     return padded(lo, hi)
 
 
-WHOLE_RUN_LEAST = 100.0  # steps: a run's first 100 steps move no axis (bench_gui rounds: GUI 5.0 -> 4.6%)
+WHOLE_RUN_LEAST = 100.0  # steps: a run's first 100 move no axis (100-step window rounds: GUI 5.0 -> 4.6%)
 
 
 def whole_run(current, first: float, last: float) -> tuple[float, float]:
