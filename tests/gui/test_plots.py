@@ -444,3 +444,55 @@ def test_the_whole_run_range_starts_wide_and_grows_now_and_then():
         if last <= WHOLE_RUN_LEAST:
             assert x[1] - 1.0 == pytest.approx(1.25 * WHOLE_RUN_LEAST)  # from the first step
     assert changes <= 12  # 1000 steps: the first range, then a 1.25x growth now and then
+
+
+def test_a_new_run_of_the_same_model_reuses_the_gradient_curves(grads):
+    grads.set_diagnostics(diagnostics(10))
+    grads.redraw()
+    layer, ratio = panel_plot(grads, "Gradient norm per layer"), panel_plot(grads, "Update : data")
+    before = layer.listDataItems() + ratio.listDataItems()
+    layers = grads.findChild(QListWidget, "layerList")
+    layers.item(0).setCheckState(Qt.CheckState.Unchecked)  # one layer hidden in the last run
+    assert not before[0].isVisible()
+    grads.clear()
+    grads.redraw()
+    assert all(n_points(c) == 0 for c in before) and layers.count() == 0
+    grads.set_diagnostics(diagnostics(20))  # the new run's first diagnostics: the same parameters
+    grads.redraw()
+    after = layer.listDataItems() + ratio.listDataItems()
+    assert len(after) == len(before) and all(a is b for a, b in zip(after, before))
+    assert all(n_points(c) == 1 for c in after)  # only the new run's step
+    assert before[0].isVisible() and layers.item(0).checkState() == Qt.CheckState.Checked
+    assert grads.findChild(QComboBox, "histogramParam").count() == len(PARAMS)
+
+
+def test_a_new_run_of_the_same_model_reuses_the_activation_curves(qtbot):
+    from gptviz.activations import ActivationStats
+    from gptviz.gui.activations_view import ActivationsView
+
+    def report(step):
+        hist = Histogram(np.full(64, 1 / 64, np.float32), -1.0, 1.0)
+        return Diagnostics(step, activations={
+            "blocks.0.mlp": ActivationStats("mlp", hist, 40.0, 5.0, 0.1, 1.0),
+            "blocks.0.attn": ActivationStats("attn", hist, 10.0, np.nan, 0.0, 1.0)})
+
+    view = ActivationsView()
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    view.set_diagnostics(report(10))
+    view.set_diagnostics(report(20))
+    view.redraw()
+    plots = view.plots()
+    before = {name: plot.listDataItems() for name, plot in plots.items()}
+    assert sum(n_points(c) for items in before.values() for c in items) > 0
+    view.clear()
+    view.redraw()
+    assert all(n_points(c) == 0 for items in before.values() for c in items)
+    assert view.latest() == (0, {}) and len(view.series("blocks.0.mlp")[0]) == 0
+    view.set_diagnostics(report(10))
+    view.redraw()
+    for name, plot in plots.items():
+        assert all(a is b for a, b in zip(plot.listDataItems(), before[name], strict=True))
+    assert list(view.series("blocks.0.mlp")[0]) == [10.0]
+    assert n_points(plots["mlp_saturated_dead"].listDataItems()[0]) == 1
