@@ -116,7 +116,7 @@ class GradientsPanel(FollowsPalette, QWidget):
         self._names: set[str] = set()  # the parameters the curves below were made for
         self._groups: dict[str, list[str]] = {}  # layer -> its parameter names, model order
         self._recent: dict[str, deque[tuple[int, Histogram]]] = {}
-        self._curves_for: set[str] = set()  # the parameter names the curves were made for
+        self._curves_for: tuple[str, ...] = ()  # the parameter names the curves were made for, in order
         self._clip = 0.0
         self._x = self._norm_y = self._layer_y = self._ratio_y = None  # set by code
         self._hist_x = self._hist_y = None
@@ -301,14 +301,14 @@ class GradientsPanel(FollowsPalette, QWidget):
         self._diag = History([*(f"norm {g}" for g in self._groups),
                               *(f"ratio {n}" for n in ratio_names)], self._capacity)
         self._recent = {}  # filled, with the histogram choices, as histograms arrive
-        remake = self._names != self._curves_for
+        remake = tuple(names) != self._curves_for  # (in order: the colours follow it)
         if remake:
             for curve in self._norm_curves.values():
                 self._layer_pw.removeItem(curve)
             for curve in self._ratio_curves.values():
                 self._ratio_pw.removeItem(curve)
             self._norm_curves, self._ratio_curves = {}, {}
-            self._curves_for = set(self._names)
+            self._curves_for = tuple(names)
         for curve in (*self._norm_curves.values(), *self._ratio_curves.values()):
             curve.clear()
             curve.setVisible(True)  # as its legend entry below: checked
