@@ -180,14 +180,8 @@ class GradientsPanel(FollowsPalette, QWidget):
         """Empty the panel for a new run. Its curves stay, empty, for a next model with the
         same parameters (_start_over)."""
         self._steps.clear()
-        for curve in (*self._norm_curves.values(), *self._ratio_curves.values()):
-            curve.clear()
-        self._names, self._groups, self._recent, self._diag = set(), {}, {}, None
-        self._layer_list.blockSignals(True)
-        self._layer_list.clear()
-        self._layer_list.blockSignals(False)
-        self._hist_combo.clear()
-        self._forget_ranges()
+        self._start_over([])
+        self._diag = None
         self._redraws.mark("steps", "diagnostics", "histogram")
 
     def plots(self) -> dict[str, pg.PlotItem]:
@@ -301,7 +295,8 @@ class GradientsPanel(FollowsPalette, QWidget):
         self._diag = History([*(f"norm {g}" for g in self._groups),
                               *(f"ratio {n}" for n in ratio_names)], self._capacity)
         self._recent = {}  # filled, with the histogram choices, as histograms arrive
-        remake = tuple(names) != self._curves_for  # (in order: the colours follow it)
+        # (no names: a clear() between runs, the curves kept; in order: the colours follow it)
+        remake = bool(names) and tuple(names) != self._curves_for
         if remake:
             for curve in self._norm_curves.values():
                 self._layer_pw.removeItem(curve)

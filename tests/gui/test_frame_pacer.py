@@ -244,7 +244,8 @@ def _tab_switch_paints(qtbot, steady: bool) -> list[int]:
         qtbot.waitUntil(lambda: len(paints) > 0, timeout=2000)
         qtbot.wait(150)  # any repaints that follow
         counts.append(len(paints))
-    assert all(v.scene().isActive() for v in views) or not steady
+    if steady:
+        assert all(v.scene().isActive() for v in views)
     return counts
 
 
