@@ -25,6 +25,10 @@ Conditions ("on" is the first):
   no-axis-cache  the plots' axes drawn afresh on every repaint instead of from a pixmap cache
   rows-every-step  the worker sends each step's row as soon as the step ends (at most 30 a
                second) instead of as often as the plots redraw (at least every 0.1 s)
+  budget-2     the frame pacer keeps the GUI thread within 2 % of a core instead of its
+               default 3 % (fewer redraws while training)
+  latency-probe  bench_gui's 10 ms latency timer runs on the GUI thread (what measuring
+               latency costs the training it measures)
 """
 
 from __future__ import annotations
@@ -100,7 +104,18 @@ def switch(condition: str, window):
         else:
             PACER.__dict__.pop("rows_every", None)
 
-    return {"no-diagnostics": no_diagnostics, "no-axis-cache": no_axis_cache,
+    default_budget = PACER.budget
+
+    def budget_2(on):
+        PACER.budget = 0.02 if on else default_budget
+
+    probe = bench_gui.LatencyProbe()
+
+    def latency_probe(on):
+        probe.start() if on else probe.stop()
+
+    return {"budget-2": budget_2, "latency-probe": latency_probe, "no-diagnostics": no_diagnostics,
+            "no-axis-cache": no_axis_cache,
             "rows-every-step": rows_every_step, "plain-tabs": plain_tabs, "page-hidden": page_hidden,
             "watch-all": watch_all, "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
             "gui-nice": gui_nice, "gui-idle": gui_idle}[condition]
@@ -110,7 +125,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs", "unsplit",
                                           "switch-1ms", "gui-nice", "gui-idle", "no-diagnostics",
-                                          "no-axis-cache", "rows-every-step"])
+                                          "no-axis-cache", "rows-every-step", "latency-probe",
+                                          "budget-2"])
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()
