@@ -314,7 +314,7 @@ def main() -> None:
         tokens, seconds, _ = window_run(window, app, args.steps)
         in_window.append(tokens / seconds)
     headless.append(headless_tokens_per_sec(args.preset, corpus, args.steps))
-    compared_shares = GUI_SHARE[:]
+    compared_shares, paced_ms = GUI_SHARE[:], PACED_MS[:]  # (not the probe's rounds)
     probe = LatencyProbe()  # in rounds of its own (see LatencyProbe)
     latency = np.concatenate([window_run(window, app, args.steps, probe)[2] for _ in range(LATENCY_ROUNDS)])
     paired = [w / statistics.mean(headless[i:i + 2]) for i, w in enumerate(in_window)]
@@ -331,8 +331,8 @@ def main() -> None:
     print("GUI thread CPU while training, share of one core, each round: "
           + ", ".join(f"{g:.1%}" for g in compared_shares)
           + f" (with the latency probe: {', '.join(f'{g:.1%}' for g in GUI_SHARE[len(compared_shares):])})"
-          + (f"; redraw interval (frame pacer) median {statistics.median(PACED_MS)} ms, "
-             f"range {min(PACED_MS)}-{max(PACED_MS)} ms" if PACED_MS else ""))
+          + (f"; redraw interval (frame pacer) median {statistics.median(paced_ms)} ms, "
+             f"range {min(paced_ms)}-{max(paced_ms)} ms" if paced_ms else ""))
     print(f"GUI event-loop latency, 10 ms timer while training ({LATENCY_ROUNDS} more window rounds): "
           f"p50 {np.percentile(latency, 50):.1f} ms, "
           f"p99 {np.percentile(latency, 99):.1f} ms, max {latency.max():.1f} ms  (target p99 <= 50 ms)")

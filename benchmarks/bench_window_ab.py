@@ -112,7 +112,10 @@ def switch(condition: str, window):
     probe = bench_gui.LatencyProbe()
 
     def latency_probe(on):
-        probe.start() if on else probe.stop()
+        if on:
+            probe.start()
+        else:
+            probe.stop()
 
     return {"budget-2": budget_2, "latency-probe": latency_probe, "no-diagnostics": no_diagnostics,
             "no-axis-cache": no_axis_cache,
