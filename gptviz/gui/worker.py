@@ -43,6 +43,12 @@ IDLE_WAIT = 0.05  # seconds the paused loop sleeps between looks at the queue
 #: last one took less than this: a short step ends soon enough on its own, and watching
 #: costs ~1% of a `default` step. Pause and Stop must act within 200 ms.
 WATCH_STEPS_LONGER_THAN = 0.1  # seconds
+#: Diagnostics come every `diagnostics_every` steps, and also on a step expected to end at
+#: least this many seconds of training after the last ones: `lecture` steps take ~9 s on
+#: 2 cores, so every 10 steps its gradient and activation views would change once in 1.5
+#: minutes. (A diagnostics step costs `lecture` ~0.17 s, ~2 % of a step; `default`'s 10
+#: steps take ~0.55 s, so its cadence stays every 10 steps.)
+DIAGNOSTICS_AT_LEAST_EVERY = 5.0  # seconds of training time (pauses and evaluations not counted)
 
 
 @dataclass
@@ -87,6 +93,7 @@ class TrainingWorker(QObject):
         self._pending: list = []
         self._last_emit = 0.0
         self._last_step_seconds = math.inf  # unknown before the first step: watch it
+        self._diagnosed_at: float | None = None  # Trainer.elapsed after the last diagnostics
         self._last_val: float | None = None
         self._eval_due = False
         self._sample_due = False
@@ -206,8 +213,7 @@ class TrainingWorker(QObject):
 
     def _train_step(self) -> None:
         t = self.trainer
-        every = self.diagnostics_every
-        diagnostics = every > 0 and (t.step_count + 1) % every == 0
+        diagnostics = self._diagnostics_due(t)
         watch = self._last_step_seconds >= WATCH_STEPS_LONGER_THAN
         try:
             m = t.step(diagnostics=diagnostics, should_stop=self._interrupted if watch else None)
@@ -222,6 +228,7 @@ class TrainingWorker(QObject):
         self._last_step_seconds = m.dt
         self._pending.append(m)
         if diagnostics:
+            self._diagnosed_at = t.elapsed
             self.diagnosticsReady.emit(Diagnostics.from_metrics(m))
         if time.perf_counter() - self._last_emit >= PACER.rows_every():  # coalesced to the redraw rate
             self._flush()
@@ -234,6 +241,20 @@ class TrainingWorker(QObject):
         if every > 0 and t.step_count % every == 0:
             self._flush()
             self._sample_due = True
+
+    def _diagnostics_due(self, t: Trainer) -> bool:
+        """Whether the next step gets diagnostics: every `diagnostics_every` steps, or sooner
+        when the last step's length says this one will end DIAGNOSTICS_AT_LEAST_EVERY seconds
+        of training after the last diagnostics (or the start of this worker's training)."""
+        every = self.diagnostics_every
+        if every <= 0:
+            return False
+        if (t.step_count + 1) % every == 0:
+            return True
+        if self._diagnosed_at is None:
+            self._diagnosed_at = t.elapsed
+        expected = t.elapsed + self._last_step_seconds  # inf before the first step: not yet
+        return math.isfinite(expected) and expected - self._diagnosed_at >= DIAGNOSTICS_AT_LEAST_EVERY
 
     def _flush(self) -> None:
         if self._pending:

@@ -88,6 +88,22 @@ def test_steps_arrive_coalesced_complete_and_as_copies(run, qtbot):
     assert all(isinstance(h.counts, np.ndarray) for h in d.histograms.values())
 
 
+def test_slow_steps_get_their_diagnostics_sooner_than_every_n_steps(run, qtbot, monkeypatch):
+    """A step expected to end DIAGNOSTICS_AT_LEAST_EVERY seconds of training after the last
+    diagnostics gets them whatever its number (here the limit is 0 s: every step once the
+    first has shown how long a step takes; the fixture's cadence alone is every 5 steps)."""
+    from gptviz.gui import worker
+    monkeypatch.setattr(worker, "DIAGNOSTICS_AT_LEAST_EVERY", 0.0)
+    r, rec = run()
+    r.start()
+    qtbot.waitUntil(lambda: len(rec.steps()) >= 12, timeout=30_000)
+    r.worker.pause()
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    last = r.trainer.step_count
+    qtbot.waitUntil(lambda: len(rec.diags) == last - 1, timeout=5_000)
+    assert [d.step for d in rec.diags] == list(range(2, last + 1))
+
+
 def test_pause_step_stop(run, qtbot):
     r, rec = run()
     r.start()
