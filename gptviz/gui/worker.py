@@ -93,7 +93,7 @@ class TrainingWorker(QObject):
         self._pending: list = []
         self._last_emit = 0.0
         self._last_step_seconds = math.inf  # unknown before the first step: watch it
-        self._diagnosed_at: float | None = None  # Trainer.elapsed after the last diagnostics
+        self._diagnosed_at = 0.0  # Trainer.elapsed after the last diagnostics (or at the start)
         self._last_val: float | None = None
         self._eval_due = False
         self._sample_due = False
@@ -146,6 +146,7 @@ class TrainingWorker(QObject):
                 self.failed.emit(f"cannot start: {e}")
                 return
             self._eval_due = self.trainer.step_count == 0
+            self._diagnosed_at = self.trainer.elapsed  # (a resumed run's clock goes on from its checkpoint)
             self._set_state(self.state)
             while not self._stop:
                 self._handle_commands()
@@ -251,8 +252,6 @@ class TrainingWorker(QObject):
             return False
         if (t.step_count + 1) % every == 0:
             return True
-        if self._diagnosed_at is None:
-            self._diagnosed_at = t.elapsed
         expected = t.elapsed + self._last_step_seconds  # inf before the first step: not yet
         return math.isfinite(expected) and expected - self._diagnosed_at >= DIAGNOSTICS_AT_LEAST_EVERY
 

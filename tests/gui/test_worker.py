@@ -67,12 +67,17 @@ def run(qtbot, small_corpus):
         assert r.shutdown(10_000)
 
 
-def test_steps_arrive_coalesced_complete_and_as_copies(run, qtbot):
-    r, rec = run()
+def train_then_pause(r, rec, qtbot, steps: int, timeout: int = 30_000) -> None:
+    """Start the run, let it make at least `steps` steps, pause it and wait until it has."""
     r.start()
-    qtbot.waitUntil(lambda: len(rec.steps()) >= 150, timeout=60_000)  # tiny steps: ~3 ms when idle
+    qtbot.waitUntil(lambda: len(rec.steps()) >= steps, timeout=timeout)
     r.worker.pause()
     qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+
+
+def test_steps_arrive_coalesced_complete_and_as_copies(run, qtbot):
+    r, rec = run()
+    train_then_pause(r, rec, qtbot, 150, timeout=60_000)  # tiny steps: ~3 ms when idle
     steps = rec.steps()
     assert steps == list(range(1, len(steps) + 1))  # every step, in order, once
     span = rec.batch_times[-1] - rec.batch_times[0]
@@ -95,10 +100,7 @@ def test_slow_steps_get_their_diagnostics_sooner_than_every_n_steps(run, qtbot, 
     from gptviz.gui import worker
     monkeypatch.setattr(worker, "DIAGNOSTICS_AT_LEAST_EVERY", 0.0)
     r, rec = run()
-    r.start()
-    qtbot.waitUntil(lambda: len(rec.steps()) >= 12, timeout=30_000)
-    r.worker.pause()
-    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    train_then_pause(r, rec, qtbot, 12)
     last = r.trainer.step_count
     qtbot.waitUntil(lambda: len(rec.diags) == last - 1, timeout=5_000)
     assert [d.step for d in rec.diags] == list(range(2, last + 1))
@@ -106,10 +108,7 @@ def test_slow_steps_get_their_diagnostics_sooner_than_every_n_steps(run, qtbot, 
 
 def test_pause_step_stop(run, qtbot):
     r, rec = run()
-    r.start()
-    qtbot.waitUntil(lambda: len(rec.steps()) >= 20, timeout=30_000)
-    r.worker.pause()
-    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    train_then_pause(r, rec, qtbot, 20)
     n = r.trainer.step_count
     qtbot.wait(300)
     assert r.trainer.step_count == n
