@@ -252,8 +252,7 @@ class Trainer:
             extra["histograms"] = _merged(batch_shards.map_parts(
                 M.grad_histograms, self.named, shards, weight=lambda item: item[1].numel()))
             extra["activations"] = dict(activations)
-        clip = cfg.grad_clip if cfg.grad_clip > 0 else math.inf
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        grad_norm, grad_scale = self._clip_gradients(cfg.grad_clip)
         loss_mean = losses[0] if accum == 1 else torch.stack(losses).mean()
         if self.launch.distributed:  # the loss of the whole batch, the same on every rank
             loss_mean = distributed.mean(loss_mean, self.device)
@@ -271,6 +270,12 @@ class Trainer:
         for opt in self.optimizers:
             if isinstance(opt, Muon):
                 opt.step(shards=shards)  # its matrices shared out between the threads
+            elif grad_scale is not None and _scales_its_own(opt):
+                opt.grad_scale = grad_scale
+                try:
+                    opt.step()
+                finally:
+                    del opt.grad_scale
             else:
                 opt.step()
         if diagnostics:
@@ -287,6 +292,27 @@ class Trainer:
         return M.StepMetrics(step=self.step_count, loss=loss_value, lr=cfg.lr * multiplier,
                              grad_norm=grad_norm, tokens_per_sec=self.tokens_per_step / dt,
                              dt=dt, time=self.elapsed, **extra)
+
+    def _clip_gradients(self, max_norm: float) -> tuple[float, torch.Tensor | None]:
+        """The gradients' global norm before clipping, and what fused AdamW is to divide its
+        gradients by to clip them to max_norm (None: no clipping this step). The others'
+        gradients are scaled here. Clipping is torch.nn.utils.clip_grad_norm_'s: by
+        min(1, max_norm / (norm + 1e-6)). Fused AdamW takes the factor as it reads the
+        gradients, through `grad_scale` (how torch's GradScaler unscales them in the same
+        kernel), which saves a pass over all of them: ~1 % of a `cpu` step, measured."""
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        total = torch.nn.utils.get_total_norm(grads)
+        norm = float(total)
+        if not (max_norm > 0 and math.isfinite(norm)):  # (a non-finite norm stops the step)
+            return norm, None
+        factor = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+        if float(factor) >= 1.0:
+            return norm, None
+        for opt in self.optimizers:
+            if isinstance(opt, Muon) or not _scales_its_own(opt):
+                params = [p for group in opt.param_groups for p in group["params"]]
+                torch.nn.utils.clip_grads_with_norm_(params, max_norm, total)
+        return norm, factor.reciprocal()
 
     def side_work(self):
         """A context for other torch work on the training thread between steps (samples,
@@ -337,13 +363,12 @@ class Trainer:
             return loss.detach() * share, grads
 
         done = batch_shards.run(work, shards, yields=(StepInterrupted,))
-        for k, p in enumerate(params):
-            parts = [grads[k] for _, grads in done if grads[k] is not None]
-            if not parts:
-                continue
-            total = parts[0]
-            for part in parts[1:]:  # in shard order: the same sum every time
-                total += part
+        used = [k for k, g in enumerate(done[0][1]) if g is not None]  # (the same in every shard)
+        totals = [done[0][1][k] for k in used]
+        for _, grads in done[1:]:  # in shard order: the same sum every time
+            torch._foreach_add_(totals, [grads[k] for k in used])  # (one call, not one a tensor)
+        for k, total in zip(used, totals):
+            p = params[k]
             if p.grad is None:
                 p.grad = total
             else:
@@ -558,6 +583,12 @@ class Trainer:
             self._load_streams(streams)
         else:
             self._seed_streams(self.config.seed + rank + RESEED_STRIDE * self.step_count)
+
+
+def _scales_its_own(opt: torch.optim.Optimizer) -> bool:
+    """Whether the optimizer divides the gradients by its `grad_scale` tensor as it reads
+    them (torch's fused Adam and AdamW, which torch's GradScaler relies on)."""
+    return getattr(opt, "_step_supports_amp_scaling", False) and not isinstance(opt, Muon)
 
 
 def _merged(dicts: list[dict]) -> dict:

@@ -103,6 +103,30 @@ def test_gradient_clipping_reports_the_norm_before_clipping(small_corpus):
     assert m.grad_norm > 100 * 1e-3
 
 
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+@pytest.mark.parametrize("clip", [0.0, 1e-3, 1e6])
+def test_the_optimizers_see_the_gradients_clipped_to_grad_clip(small_corpus, optimizer, clip):
+    """After a first step each optimizer's momentum is (1 - beta) x the gradient it used, so
+    its norm tells what clipping did: scaled by clip / norm when the norm is above the clip,
+    untouched otherwise (fused AdamW scales its own; Muon's are scaled before its step)."""
+    trainer = Trainer(tiny(grad_clip=clip, optimizer=optimizer, warmup_iters=0), small_corpus)
+    m = trainer.step(diagnostics=True)  # (grad_norms: each parameter's, before clipping)
+    factor = min(1.0, clip / (m.grad_norm + 1e-6)) if clip > 0 else 1.0
+    assert (factor < 0.01) if clip == 1e-3 else factor == 1.0
+    names = {p: n for n, p in trainer.model.named_parameters()}
+    seen = 0
+    for opt in trainer.optimizers:
+        for group in opt.param_groups:
+            for p in group["params"]:
+                state = opt.state[p]
+                momentum, beta = ((state["exp_avg"], group["betas"][0]) if "exp_avg" in state
+                                  else (state["momentum_buffer"], group["momentum"]))
+                expected = (1 - beta) * factor * m.grad_norms[names[p]]
+                assert float(momentum.norm()) == pytest.approx(expected, rel=1e-4), names[p]
+                seen += 1
+    assert seen == len(names) and not hasattr(trainer.optimizers[0], "grad_scale")
+
+
 def test_warmup_then_cosine_to_min_lr():
     cfg = preset("cpu")
     lrs = [cfg.lr * lr_multiplier(cfg, it) for it in range(0, 2100, 50)]
