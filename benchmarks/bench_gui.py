@@ -1,7 +1,7 @@
 """The window's cost, measured offscreen in one run.
 
 1. Training tokens/s of one preset headless and in the window with every live view on
-   (plots, diagnostics every 10 steps, a sample every 100 steps), in alternating rounds
+   (plots, diagnostics at the worker's cadence, a sample every 100 steps), in alternating rounds
    (headless, window, headless, ...); each window round is divided by the mean of the
    headless rounds on either side and the median of those is the figure; target >= 0.95.
    Step time only: evaluation and sampling are not training and are excluded on both

@@ -21,7 +21,9 @@ Conditions ("on" is the first):
   gui-nice     the GUI thread runs at nice 10 instead of 0 (raising it back needs root)
   gui-idle     the GUI thread runs under SCHED_IDLE (only on a core nothing else wants; needs root)
   no-diagnostics  no diagnostics steps (gradient histograms, update ratios, activation
-               statistics) instead of one every 10 steps
+               statistics) instead of the worker's cadence
+  diagnostics-every-10  diagnostics on every 10th step, as before their 1 % cost budget
+               (worker.DIAGNOSTICS_BUDGET: every 20th or 30th step for `default`)
   no-axis-cache  the plots' axes drawn afresh on every repaint instead of from a pixmap cache
   rows-every-step  the worker sends each step's row as soon as the step ends (at most 30 a
                second) instead of as often as the plots redraw (at least every 0.1 s)
@@ -86,6 +88,10 @@ def switch(condition: str, window):
         if window.run is not None:
             window.run.worker.diagnostics_every = 0 if on else 10  # read before each step
 
+    def diagnostics_every_10(on):  # the cadence before their cost budget (worker.DIAGNOSTICS_BUDGET)
+        if window.run is not None:
+            window.run.worker.diagnostics_budget = 0.0 if on else worker.DIAGNOSTICS_BUDGET
+
     import pyqtgraph as pg
     from PySide6.QtWidgets import QGraphicsItem
 
@@ -118,6 +124,7 @@ def switch(condition: str, window):
             probe.stop()
 
     return {"budget-2": budget_2, "latency-probe": latency_probe, "no-diagnostics": no_diagnostics,
+            "diagnostics-every-10": diagnostics_every_10,
             "no-axis-cache": no_axis_cache,
             "rows-every-step": rows_every_step, "plain-tabs": plain_tabs, "page-hidden": page_hidden,
             "watch-all": watch_all, "no-tabs": no_tabs, "unsplit": unsplit, "switch-1ms": switch_1ms,
@@ -129,7 +136,7 @@ def main() -> None:
     ap.add_argument("condition", choices=["plain-tabs", "page-hidden", "watch-all", "no-tabs", "unsplit",
                                           "switch-1ms", "gui-nice", "gui-idle", "no-diagnostics",
                                           "no-axis-cache", "rows-every-step", "latency-probe",
-                                          "budget-2"])
+                                          "budget-2", "diagnostics-every-10"])
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--block", type=int, default=30)
     args = ap.parse_args()

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import math
 import queue
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,11 +45,15 @@ IDLE_WAIT = 0.05  # seconds the paused loop sleeps between looks at the queue
 #: last one took less than this: a short step ends soon enough on its own, and watching
 #: costs ~1% of a `default` step. Pause and Stop must act within 200 ms.
 WATCH_STEPS_LONGER_THAN = 0.1  # seconds
-#: Diagnostics come every `diagnostics_every` steps, and also on a step expected to end at
-#: least this many seconds of training after the last ones: `lecture` steps take ~9 s on
-#: 2 cores, so every 10 steps its gradient and activation views would change once in 1.5
-#: minutes. (A diagnostics step costs `lecture` ~0.17 s, ~2 % of a step; `default`'s 10
-#: steps take ~0.55 s, so its cadence stays every 10 steps.)
+#: Diagnostics come on every `diagnostics_every`-th step, or the first multiple of it that
+#: keeps them to DIAGNOSTICS_BUDGET of the training time, by what the worker measured a
+#: diagnostics step to cost over a plain one (`default`: ~12 ms on a ~55 ms step, so every
+#: 30th step, ~1.6 s; every 10th cost it ~2 % of its training time). They also come on any
+#: step expected to end DIAGNOSTICS_AT_LEAST_EVERY seconds of training after the last ones:
+#: `lecture` steps take ~9 s on 2 cores (a diagnostics step costs it ~0.17 s, ~2 %), and its
+#: views should not wait minutes. A step taken by hand while paused always gets them: it is
+#: the one the user wants to look at.
+DIAGNOSTICS_BUDGET = 0.01  # share of training time
 DIAGNOSTICS_AT_LEAST_EVERY = 5.0  # seconds of training time (pauses and evaluations not counted)
 
 
@@ -78,11 +84,13 @@ class TrainingWorker(QObject):
     finished = Signal()  # the loop has returned; the thread may quit
 
     def __init__(self, make_trainer: Callable[[], Trainer], start_paused: bool = False,
-                 diagnostics_every: int = 10):
+                 diagnostics_every: int = 10, diagnostics_budget: float | None = None):
         super().__init__()
         self._make_trainer = make_trainer
         self.trainer: Trainer | None = None
         self.diagnostics_every = diagnostics_every
+        # (0: every `diagnostics_every` steps whatever they cost)
+        self.diagnostics_budget = DIAGNOSTICS_BUDGET if diagnostics_budget is None else diagnostics_budget
         self._commands: queue.Queue = queue.Queue()
         self._wake = threading.Event()
         self._paused = start_paused
@@ -94,6 +102,10 @@ class TrainingWorker(QObject):
         self._last_emit = 0.0
         self._last_step_seconds = math.inf  # unknown before the first step: watch it
         self._diagnosed_at = 0.0  # Trainer.elapsed after the last diagnostics (or at the start)
+        self._diagnosed_step = 0  # the step they came with (or the start's)
+        self._plain_steps: deque[float] = deque(maxlen=9)  # recent steps without them (not the first)
+        self._first_step = True
+        self._diagnostics_seconds = 0.0  # what they added to their last step
         self._last_val: float | None = None
         self._eval_due = False
         self._sample_due = False
@@ -147,6 +159,7 @@ class TrainingWorker(QObject):
                 return
             self._eval_due = self.trainer.step_count == 0
             self._diagnosed_at = self.trainer.elapsed  # (a resumed run's clock goes on from its checkpoint)
+            self._diagnosed_step = self.trainer.step_count
             self._set_state(self.state)
             while not self._stop:
                 self._handle_commands()
@@ -192,7 +205,7 @@ class TrainingWorker(QObject):
                 self._set_state("finished" if self.trainer.done else "running")
             elif command == "step":
                 if self._paused and not self.trainer.done:
-                    self._train_step()
+                    self._train_step(by_hand=True)
                     self._flush()
             elif command == "sample":
                 self._sample()
@@ -212,9 +225,9 @@ class TrainingWorker(QObject):
         """True when a pause or stop is waiting: steps and evaluations give way to it."""
         return self._waiting("pause", "stop")
 
-    def _train_step(self) -> None:
+    def _train_step(self, by_hand: bool = False) -> None:
         t = self.trainer
-        diagnostics = self._diagnostics_due(t)
+        diagnostics = self.diagnostics_every > 0 and (by_hand or self._diagnostics_due(t))
         watch = self._last_step_seconds >= WATCH_STEPS_LONGER_THAN
         try:
             m = t.step(diagnostics=diagnostics, should_stop=self._interrupted if watch else None)
@@ -229,8 +242,13 @@ class TrainingWorker(QObject):
         self._last_step_seconds = m.dt
         self._pending.append(m)
         if diagnostics:
-            self._diagnosed_at = t.elapsed
+            self._diagnosed_at, self._diagnosed_step = t.elapsed, t.step_count
+            if self._plain_steps:  # (the median: one step slowed by other work says little)
+                self._diagnostics_seconds = max(0.0, m.dt - statistics.median(self._plain_steps))
             self.diagnosticsReady.emit(Diagnostics.from_metrics(m))
+        elif not self._first_step:  # (the first is slower: memory, threads and caches to set up)
+            self._plain_steps.append(m.dt)
+        self._first_step = False
         if time.perf_counter() - self._last_emit >= PACER.rows_every():  # coalesced to the redraw rate
             self._flush()
         if t.step_count % t.config.eval_interval == 0 or t.done:
@@ -244,16 +262,23 @@ class TrainingWorker(QObject):
             self._sample_due = True
 
     def _diagnostics_due(self, t: Trainer) -> bool:
-        """Whether the next step gets diagnostics: every `diagnostics_every` steps, or sooner
-        when the last step's length says this one will end DIAGNOSTICS_AT_LEAST_EVERY seconds
-        of training after the last diagnostics (or the start of this worker's training)."""
-        every = self.diagnostics_every
-        if every <= 0:
+        """Whether the next step gets diagnostics (see DIAGNOSTICS_BUDGET): a multiple of
+        `diagnostics_every` at least cost/budget seconds of training after the last ones, or
+        any step the last step's length says will end DIAGNOSTICS_AT_LEAST_EVERY seconds of
+        training after them (or after the start of this worker's training)."""
+        since = t.elapsed + self._last_step_seconds - self._diagnosed_at
+        if not math.isfinite(since):  # before the first step, whose length says what to expect
             return False
-        if (t.step_count + 1) % every == 0:
+        if since >= DIAGNOSTICS_AT_LEAST_EVERY:
             return True
-        expected = t.elapsed + self._last_step_seconds  # inf before the first step: not yet
-        return math.isfinite(expected) and expected - self._diagnosed_at >= DIAGNOSTICS_AT_LEAST_EVERY
+        if (t.step_count + 1) % self.diagnostics_every != 0:
+            return False
+        budget = self.diagnostics_budget
+        if budget <= 0:
+            return True
+        if not self._plain_steps or t.step_count == self._diagnosed_step:
+            return False  # a plain step between any two, so that what they cost can be told
+        return since * budget >= self._diagnostics_seconds
 
     def _flush(self) -> None:
         if self._pending:

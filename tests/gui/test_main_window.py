@@ -329,6 +329,9 @@ def test_export_writes_each_plot_as_a_png_and_the_metrics_as_csv(make_window, qt
                                                                   monkeypatch):
     from PySide6.QtGui import QColor
     from PySide6.QtWidgets import QFileDialog
+
+    from gptviz.gui import worker
+    monkeypatch.setattr(worker, "DIAGNOSTICS_BUDGET", 0.0)  # every 10th step: 3 points per curve
     w = make_window("--preset", "tiny", "--set", "max_iters=30", "--set", "eval_interval=10")
     click(qtbot, w, "trainButton")
     qtbot.waitUntil(lambda: w.state == "finished", timeout=30_000)

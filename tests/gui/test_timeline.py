@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from gptviz import attention_probe
+from gptviz.gui import worker
 
 from .window_helpers import LONG, click
 
@@ -47,6 +48,7 @@ def assert_views_show(w, snap):
 
 def test_timeline_snapshots_restore_the_right_step(make_window, qtbot, monkeypatch):
     monkeypatch.setattr(attention_probe, "MIN_INTERVAL", 0.0)  # maps every 10 steps, however fast
+    monkeypatch.setattr(worker, "DIAGNOSTICS_BUDGET", 0.0)  # diagnostics every 10 steps, whatever they cost
     w = make_window(*LONG)
     w.timeline_bar.every.setValue(10)
     w.attention_view.every.setValue(5)

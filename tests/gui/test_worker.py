@@ -106,6 +106,27 @@ def test_slow_steps_get_their_diagnostics_sooner_than_every_n_steps(run, qtbot, 
     assert [d.step for d in rec.diags] == list(range(2, last + 1))
 
 
+def test_diagnostics_keep_to_their_share_of_training_time(run, qtbot):
+    """With no step cadence to hold them back, diagnostics come as often as their measured
+    cost allows: a diagnostics step costs a `tiny` step about its own length again, so at
+    5 % of the training time they come every ~20 steps; with no budget, on every step."""
+    r, rec = run()
+    r.worker.diagnostics_every, r.worker.diagnostics_budget = 1, 0.05
+    train_then_pause(r, rec, qtbot, 200, timeout=60_000)
+    n = r.trainer.step_count
+    qtbot.waitUntil(lambda: rec.diags and rec.diags[-1].step > n - 60, timeout=5_000)
+    gaps = np.diff([d.step for d in rec.diags])
+    assert len(rec.diags) < n / 4 and gaps.max() >= 5
+    r.worker.diagnostics_budget = 0.0  # (read before each step)
+    r.worker.resume()
+    qtbot.waitUntil(lambda: len(rec.steps()) >= n + 20, timeout=30_000)
+    r.worker.pause()
+    qtbot.waitUntil(lambda: rec.states[-1:] == ["paused"], timeout=5_000)
+    m = r.trainer.step_count
+    qtbot.waitUntil(lambda: rec.diags[-1].step == m, timeout=5_000)
+    assert [d.step for d in rec.diags if d.step > n] == list(range(n + 1, m + 1))
+
+
 def test_pause_step_stop(run, qtbot):
     r, rec = run()
     train_then_pause(r, rec, qtbot, 20)
@@ -116,6 +137,8 @@ def test_pause_step_stop(run, qtbot):
         r.worker.step_once()
     qtbot.waitUntil(lambda: len(rec.steps()) == n + 3, timeout=5_000)
     assert r.trainer.step_count == n + 3
+    qtbot.waitUntil(lambda: rec.diags[-1].step == n + 3, timeout=5_000)
+    assert [d.step for d in rec.diags][-3:] == [n + 1, n + 2, n + 3]  # a step by hand shows its own
     t0 = time.monotonic()
     assert r.shutdown(5_000)
     assert time.monotonic() - t0 < 2.0  # one tiny step at most, on a busy machine
