@@ -47,8 +47,8 @@ IDLE_WAIT = 0.05  # seconds the paused loop sleeps between looks at the queue
 WATCH_STEPS_LONGER_THAN = 0.1  # seconds
 #: Diagnostics come on every `diagnostics_every`-th step, or the first multiple of it that
 #: keeps them to DIAGNOSTICS_BUDGET of the training time, by what the worker measured a
-#: diagnostics step to cost over a plain one (`default`: ~12 ms on a ~55 ms step, so every
-#: 30th step, ~1.6 s; every 10th cost it ~2 % of its training time). They also come on any
+#: diagnostics step to cost over a plain one (`default`: ~13 ms on a ~56 ms step, so every
+#: 30th step or so, ~1.6 s; every 10th cost it ~2 % of its training time). They also come on any
 #: step expected to end DIAGNOSTICS_AT_LEAST_EVERY seconds of training after the last ones:
 #: `lecture` steps take ~9 s on 2 cores (a diagnostics step costs it ~0.17 s, ~2 %), and its
 #: views should not wait minutes. A step taken by hand while paused always gets them: it is
@@ -105,7 +105,7 @@ class TrainingWorker(QObject):
         self._diagnosed_step = 0  # the step they came with (or the start's)
         self._plain_steps: deque[float] = deque(maxlen=9)  # recent steps without them (not the first)
         self._first_step = True
-        self._diagnostics_seconds = 0.0  # what they added to their last step
+        self._diagnostics_costs: deque[float] = deque(maxlen=5)  # what they added to recent steps
         self._last_val: float | None = None
         self._eval_due = False
         self._sample_due = False
@@ -243,8 +243,8 @@ class TrainingWorker(QObject):
         self._pending.append(m)
         if diagnostics:
             self._diagnosed_at, self._diagnosed_step = t.elapsed, t.step_count
-            if self._plain_steps:  # (the median: one step slowed by other work says little)
-                self._diagnostics_seconds = max(0.0, m.dt - statistics.median(self._plain_steps))
+            if self._plain_steps:  # (medians: one step slowed by other work says little)
+                self._diagnostics_costs.append(m.dt - statistics.median(self._plain_steps))
             self.diagnosticsReady.emit(Diagnostics.from_metrics(m))
         elif not self._first_step:  # (the first is slower: memory, threads and caches to set up)
             self._plain_steps.append(m.dt)
@@ -278,7 +278,8 @@ class TrainingWorker(QObject):
             return True
         if not self._plain_steps or t.step_count == self._diagnosed_step:
             return False  # a plain step between any two, so that what they cost can be told
-        return since * budget >= self._diagnostics_seconds
+        cost = statistics.median(self._diagnostics_costs) if self._diagnostics_costs else 0.0
+        return since * budget >= cost
 
     def _flush(self) -> None:
         if self._pending:
