@@ -47,8 +47,8 @@ IDLE_WAIT = 0.05  # seconds the paused loop sleeps between looks at the queue
 WATCH_STEPS_LONGER_THAN = 0.1  # seconds
 #: Diagnostics come on every `diagnostics_every`-th step, or the first multiple of it that
 #: keeps them to DIAGNOSTICS_BUDGET of the training time, by what the worker measured a
-#: diagnostics step to cost over a plain one (`default`: ~13 ms on a ~56 ms step, so every
-#: 30th step or so, ~1.6 s; every 10th cost it ~2 % of its training time). They also come on any
+#: diagnostics step to cost over a plain one (`default`: 12-17 ms on a ~54 ms step, so every
+#: 30th-40th step, ~2 s; every 10th cost it ~2.4 % of its training time). They also come on any
 #: step expected to end DIAGNOSTICS_AT_LEAST_EVERY seconds of training after the last ones:
 #: `lecture` steps take ~9 s on 2 cores (a diagnostics step costs it ~0.17 s, ~2 %), and its
 #: views should not wait minutes. A step taken by hand while paused always gets them: it is
