@@ -23,7 +23,7 @@ Conditions ("on" is the first):
   no-diagnostics  no diagnostics steps (gradient histograms, update ratios, activation
                statistics) instead of the worker's cadence
   diagnostics-every-10  diagnostics on every 10th step, as before their 1 % cost budget
-               (worker.DIAGNOSTICS_BUDGET: every 20th or 30th step for `default`)
+               (worker.DIAGNOSTICS_BUDGET: every 30th-40th step for `default`)
   no-axis-cache  the plots' axes drawn afresh on every repaint instead of from a pixmap cache
   rows-every-step  the worker sends each step's row as soon as the step ends (at most 30 a
                second) instead of as often as the plots redraw (at least every 0.1 s)

@@ -309,7 +309,7 @@ class Trainer:
         if float(factor) >= 1.0:
             return norm, None
         for opt in self.optimizers:
-            if isinstance(opt, Muon) or not _scales_its_own(opt):
+            if not _scales_its_own(opt):
                 params = [p for group in opt.param_groups for p in group["params"]]
                 torch.nn.utils.clip_grads_with_norm_(params, max_norm, total)
         return norm, factor.reciprocal()
