@@ -587,8 +587,8 @@ class Trainer:
 
 def _scales_its_own(opt: torch.optim.Optimizer) -> bool:
     """Whether the optimizer divides the gradients by its `grad_scale` tensor as it reads
-    them (torch's fused Adam and AdamW, which torch's GradScaler relies on)."""
-    return getattr(opt, "_step_supports_amp_scaling", False) and not isinstance(opt, Muon)
+    them (torch's fused Adam and AdamW, which torch's GradScaler relies on; not Muon)."""
+    return getattr(opt, "_step_supports_amp_scaling", False)
 
 
 def _merged(dicts: list[dict]) -> dict:
