@@ -14,7 +14,8 @@ end, always in shard order: the sum, and so a run, is the same every time). The 
 the same computation as the unsplit one up to float rounding: each shard's loss is
 weighted by its share of the batch. `benchmarks/bench_train.py` measures what it pays.
 
-`shard_count` says how many shards a step can use; `run` runs them.
+`shard_count` says how many shards a step can use; `run` runs them; `map_parts` and
+`share_out` share a list of independent pieces of work out between the threads.
 """
 
 from __future__ import annotations
@@ -121,3 +122,25 @@ def map_parts(work: Callable[[list], T], items: list, shards: int,
         parts[-1].append(item)
         done += weight(item)
     return run(lambda i: work(parts[i]), len(parts))
+
+
+def share_out(work: Callable[[object], None], items: list, shards: int,
+              cost: Callable[[object], float] = lambda item: 1.0) -> None:
+    """work(item) for every item, on up to `shards` threads as `run` runs shards, each
+    thread taking the costliest item left whenever it is free. A thread held up (by another
+    process, or the window's GUI thread, taking its core) so takes fewer items and the
+    others more, where fixed parts would leave them waiting for it at the end. Which thread
+    does an item varies; what work(item) computes must not depend on it."""
+    queue = sorted(items, key=cost, reverse=True)
+    queue.reverse()  # (popped from the end: the costliest first)
+    lock = threading.Lock()
+
+    def take(_shard: int) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                item = queue.pop()
+            work(item)
+
+    run(take, max(1, min(shards, len(items))))

@@ -39,8 +39,11 @@ class Muon(torch.optim.Optimizer):
     """Nesterov momentum, then an orthogonalised update scaled for the matrix's shape.
 
     Each matrix's update is independent of the others', so `step(shards=n)` shares the
-    matrices out between n threads (batch_shards.map_parts: consecutive parts of about equal
-    size); every matrix gets the same arithmetic either way.
+    matrices out between n threads (batch_shards.share_out: each thread takes the dearest
+    matrix left whenever it is free, so one held up by another program or the window's GUI
+    thread takes fewer); every matrix gets the same arithmetic either way. Against fixed
+    halves (`default`, alternating blocks of 15 steps): 1.010x and 1.009x as fast; beside a
+    thread taking 4 % of a core in 6 ms bursts, 1.007x and 0.984x (the machine's noise).
     """
 
     def __init__(self, params, lr: float = 0.02, momentum: float = 0.95, weight_decay: float = 0.0):
@@ -53,19 +56,26 @@ class Muon(torch.optim.Optimizer):
         for _, p in work:
             if "momentum_buffer" not in self.state[p]:
                 self.state[p]["momentum_buffer"] = torch.zeros_like(p)
-        batch_shards.map_parts(self._update, work, shards, weight=lambda item: item[1].numel())
+        batch_shards.share_out(self._update, work, shards, cost=lambda item: _newton_schulz_cost(item[1]))
 
-    def _update(self, work: list) -> None:
+    def _update(self, item: tuple) -> None:
+        group, p = item
         with torch.no_grad():  # (grad mode is per thread)
-            for group, p in work:
-                buf = self.state[p]["momentum_buffer"]
-                buf.lerp_(p.grad, 1 - group["momentum"])
-                update = p.grad.lerp(buf, group["momentum"])
-                update = zeropower_newton_schulz(update)
-                scale = max(1.0, p.size(0) / p.size(1)) ** 0.5
-                if group["weight_decay"]:
-                    p.mul_(1 - group["lr"] * group["weight_decay"])
-                p.add_(update, alpha=-group["lr"] * scale)
+            buf = self.state[p]["momentum_buffer"]
+            buf.lerp_(p.grad, 1 - group["momentum"])
+            update = p.grad.lerp(buf, group["momentum"])
+            update = zeropower_newton_schulz(update)
+            scale = max(1.0, p.size(0) / p.size(1)) ** 0.5
+            if group["weight_decay"]:
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+            p.add_(update, alpha=-group["lr"] * scale)
+
+
+def _newton_schulz_cost(p: torch.Tensor) -> int:
+    """Multiply-adds of one Newton-Schulz iteration on p (s x l, s <= l): X X^T, its square,
+    and that times X."""
+    s, l = sorted(p.shape[-2:])
+    return 2 * s * s * l + s ** 3
 
 
 def _hidden_matrices(model: nn.Module) -> set[str]:

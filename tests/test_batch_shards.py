@@ -90,3 +90,30 @@ def test_map_parts_cuts_consecutive_parts_of_about_equal_weight():
         == list(range(7))  # every item once, in order
     assert len(batch_shards.map_parts(lambda p: p, list(range(7)), 3)) == 3
     assert batch_shards.map_parts(lambda p: p, [], 4) == [[]]
+
+
+def test_share_out_does_every_item_once_costliest_first_and_a_held_up_thread_takes_fewer():
+    done, threads = [], {}
+    lock = threading.Lock()
+    held = threading.Event()
+
+    def work(item):
+        with lock:
+            done.append(item)
+            threads.setdefault(threading.get_ident(), []).append(item)
+        if item == 100 and not held.is_set():  # the first thread's first item holds it up
+            held.set()
+            time.sleep(0.5)
+
+    items = [1, 100, 3, 2, 5, 4, 7, 6]
+    batch_shards.share_out(work, items, 2, cost=lambda item: item)
+    assert sorted(done) == sorted(items)  # each once
+    assert len(threads) == 2
+    slow = next(t for t, its in threads.items() if 100 in its)
+    fast = next(t for t in threads if t != slow)
+    assert threads[slow] == [100]  # held up: the other thread did all the rest meanwhile,
+    assert threads[fast] == [7, 6, 5, 4, 3, 2, 1]  # the costliest first
+    batch_shards.share_out(work, [], 2)  # nothing to do: fine
+    lone = []
+    batch_shards.share_out(lone.append, [3, 1, 2], 1, cost=lambda item: item)
+    assert lone == [3, 2, 1]
