@@ -23,9 +23,14 @@ import time
 
 FASTEST_MS = 33  # ~30 frames a second
 SLOWEST_MS = 1000
-DEFAULT_BUDGET = 0.03  # of one core, while training
+# Of one core, while training. Each % of a core the GUI thread takes costs training 1.5-2 %
+# (its painting also slows the other core's memory traffic; DEVELOPERS.md). bench_gui with
+# the Curves tab shown: 3 % gave 0.935 x headless (redraws every ~300 ms), 2 % 0.963 (~600 ms).
+DEFAULT_BUDGET = 0.02
 SAMPLE_SECONDS = 0.5  # how often the share is measured and the interval adjusted
-ROWS_AT_LEAST_EVERY = 0.1  # seconds: new step rows reach the window this often however slow the plots
+# Seconds: new step rows reach the window this often however slow the plots, as often as the
+# status line shows them (status_bar.SHOW_EVERY_S).
+ROWS_AT_LEAST_EVERY = 0.25
 
 
 class FramePacer:
@@ -61,11 +66,10 @@ class FramePacer:
     def rows_every(self) -> float:
         """Seconds between two deliveries of new step rows from the training thread (which
         may call this): as often as the plots redraw, from ~30 a second down to
-        ROWS_AT_LEAST_EVERY (the status bar's step counter). Each delivery costs the GUI
-        thread its bookkeeping (histories, timeline, run log, status line): `default`'s ~18
-        steps a second, sent one by one, were 18 deliveries a second; now ~10. (What that saves
-        is within what benchmarks/bench_window_ab.py resolves: GUI thread 5.3% -> 4.2% of a
-        core in one run, 4.1% vs 4.0% in another.)"""
+        ROWS_AT_LEAST_EVERY (the status line's step counter). Each delivery costs the GUI
+        thread its bookkeeping (histories, timeline, run log, status line), ~0.45 ms:
+        `default`'s ~18 steps a second, sent one by one, were 18 deliveries a second; at
+        most 10 until session 10, now 4 while the plots redraw less often than that."""
         return min(ROWS_AT_LEAST_EVERY, self.current_ms / 1000)
 
     def interval_ms(self) -> int:
