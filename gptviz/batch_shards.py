@@ -131,8 +131,7 @@ def share_out(work: Callable[[object], None], items: list, shards: int,
     process, or the window's GUI thread, taking its core) so takes fewer items and the
     others more, where fixed parts would leave them waiting for it at the end. Which thread
     does an item varies; what work(item) computes must not depend on it."""
-    queue = sorted(items, key=cost, reverse=True)
-    queue.reverse()  # (popped from the end: the costliest first)
+    queue = sorted(items, key=cost)  # (taken from the end: the costliest first)
     lock = threading.Lock()
 
     def take(_shard: int) -> None:

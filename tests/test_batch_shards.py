@@ -101,7 +101,7 @@ def test_share_out_does_every_item_once_costliest_first_and_a_held_up_thread_tak
         with lock:
             done.append(item)
             threads.setdefault(threading.get_ident(), []).append(item)
-        if item == 100 and not held.is_set():  # the first thread's first item holds it up
+        if item == 100 and not held.is_set():  # the costliest item holds its thread up
             held.set()
             time.sleep(0.5)
 
