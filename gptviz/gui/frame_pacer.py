@@ -26,7 +26,7 @@ SLOWEST_MS = 1000
 # Of one core, while training. Each % of a core the GUI thread takes costs training 1.5-2 %
 # (its painting also slows the other core's memory traffic; DEVELOPERS.md). bench_gui with
 # the Curves tab shown: 3 % gave 0.935 x headless (redraws every ~300 ms); 2 % gave 0.982,
-# 0.960 and 0.962 (every ~400-450 ms, with rows at least every 0.25 s).
+# 0.960, 0.962 and 0.960 (every ~400-450 ms, with rows at least every 0.25 s).
 DEFAULT_BUDGET = 0.02
 SAMPLE_SECONDS = 0.5  # how often the share is measured and the interval adjusted
 # Seconds: new step rows reach the window this often however slow the plots, as often as the
