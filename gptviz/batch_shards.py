@@ -15,7 +15,8 @@ the same computation as the unsplit one up to float rounding: each shard's loss 
 weighted by its share of the batch. `benchmarks/bench_train.py` measures what it pays.
 
 `shard_count` says how many shards a step can use; `run` runs them; `map_parts` and
-`share_out` share a list of independent pieces of work out between the threads.
+`share_out` share a list of independent pieces of work out between the threads. How a
+step's gradients are added up across the shards is shard_grads.py's.
 """
 
 from __future__ import annotations
@@ -41,8 +42,7 @@ MIN_SHARD_FLOPS = 4e8
 THREAD_NAME = "gptviz-shard"  # the helpers' name, in Python and (on Linux) in the OS's lists
 
 _lock = threading.Lock()
-_helpers: ThreadPoolExecutor | None = None
-_helper_count = 0
+_helpers: list[ThreadPoolExecutor] = []  # helper i runs shard i + 1 of every split
 
 
 def shard_count(batch_size: int, flops: float, threads: int | None = None) -> int:
@@ -67,31 +67,29 @@ def _start_helper() -> None:
             pass
 
 
-def _pool(helpers: int) -> ThreadPoolExecutor:
-    """The helper threads: made on first use, grown when a step needs more, idle (blocked,
-    costing nothing) between steps, kept for the life of the process like torch's own."""
-    global _helpers, _helper_count
+def _pool(helpers: int) -> list[ThreadPoolExecutor]:
+    """The helper threads, one executor each: made on first use, more when a step needs
+    more, idle (blocked, costing nothing) between steps, kept for the life of the process
+    like torch's own. Shard i always runs on helper i - 1, so what a thread keeps from one
+    step to the next (its part of the parameters, shard_grads.py; its memory) stays with it."""
     with _lock:
-        if _helpers is None or _helper_count < helpers:
-            old = _helpers
-            _helpers = ThreadPoolExecutor(helpers, thread_name_prefix=THREAD_NAME,
-                                          initializer=_start_helper)
-            _helper_count = helpers
-            if old is not None:
-                old.shutdown(wait=False)
+        while len(_helpers) < helpers:
+            _helpers.append(ThreadPoolExecutor(1, thread_name_prefix=THREAD_NAME,
+                                               initializer=_start_helper))
         return _helpers
 
 
 def run(work: Callable[[int], T], shards: int, yields: tuple[type[BaseException], ...] = ()) -> list[T]:
     """work(i) for every shard i: shard 0 on the calling thread, the others on helper
     threads, all with torch on one thread each. Returns the results in shard order once
-    every shard has finished. If any failed, raises the first failure in shard order,
-    passing over failures of the `yields` types while there is another (an interrupted
-    shard says less than one that broke)."""
+    every shard has finished. If any failed, raises the one that says most: a failure of
+    none of the `yields` types, else one of the first of those types, then the second...
+    (an interrupted shard says less than one that broke, and one that stopped because its
+    partner failed says less still); the first in shard order among equals."""
     if shards == 1:
         return [work(0)]
-    pool = _pool(shards - 1)
-    futures = [pool.submit(work, i) for i in range(1, shards)]
+    helpers = _pool(shards - 1)
+    futures = [helpers[i - 1].submit(work, i) for i in range(1, shards)]
     outcomes: list = []
     with one_thread():
         try:
@@ -105,23 +103,31 @@ def run(work: Callable[[int], T], shards: int, yields: tuple[type[BaseException]
             outcomes.append((False, e))
     failures = [e for ok, e in outcomes if not ok]
     if failures:
-        raise next((e for e in failures if not isinstance(e, yields)), failures[0])
+        raise min(failures, key=lambda e: next(
+            (rank for rank, kind in enumerate(yields, 1) if isinstance(e, kind)), 0))
     return [value for _, value in outcomes]
+
+
+def parts(items: list, shards: int, weight: Callable[[object], float] = lambda item: 1.0) -> list[list]:
+    """`items` cut into consecutive parts of about equal total weight, at most `shards`
+    (and at least one, perhaps empty)."""
+    cut: list[list] = [[]]
+    total = sum(weight(item) for item in items)
+    done = 0.0
+    for item in items:
+        if cut[-1] and len(cut) < shards and done >= total * len(cut) / shards:
+            cut.append([])
+        cut[-1].append(item)
+        done += weight(item)
+    return cut
 
 
 def map_parts(work: Callable[[list], T], items: list, shards: int,
               weight: Callable[[object], float] = lambda item: 1.0) -> list[T]:
-    """work(part) for consecutive parts of `items` of about equal total weight, at most
-    `shards` of them, on threads as `run` runs shards; the results in the items' order."""
-    parts: list[list] = [[]]
-    total = sum(weight(item) for item in items)
-    done = 0.0
-    for item in items:
-        if parts[-1] and len(parts) < shards and done >= total * len(parts) / shards:
-            parts.append([])
-        parts[-1].append(item)
-        done += weight(item)
-    return run(lambda i: work(parts[i]), len(parts))
+    """work(part) for each of `parts(items, shards, weight)`, on threads as `run` runs
+    shards; the results in the items' order."""
+    cut = parts(items, shards, weight)
+    return run(lambda i: work(cut[i]), len(cut))
 
 
 def share_out(work: Callable[[object], None], items: list, shards: int,

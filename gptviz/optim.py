@@ -13,6 +13,7 @@ import math
 
 import torch
 import torch.nn as nn
+from torch.optim.adamw import adamw as adamw_update
 
 from . import batch_shards
 from .config import TrainConfig
@@ -71,6 +72,50 @@ class Muon(torch.optim.Optimizer):
             p.add_(update, alpha=-group["lr"] * scale)
 
 
+class AdamW(torch.optim.AdamW):
+    """torch's AdamW, which can also update its parameters in fixed parts, each on its own
+    thread: `step(parts=[...])` updates part i as batch_shards.run runs shard i. A split
+    step passes the parts whose gradients each thread added up (shard_grads.py), so a part's
+    gradients, moments and weights stay with one core. Each tensor gets the same arithmetic
+    either way: the fused kernel updates each tensor on its own. Only the fused update with
+    its defaults (no amsgrad, maximize, capturable, differentiable, found_inf) is split, and
+    only once the moments exist (torch makes them on the first step); else one thread."""
+
+    def step(self, closure=None, parts: list[list[torch.Tensor]] | None = None):
+        if parts is None or len(parts) < 2 or closure is not None or not self._splittable():
+            return super().step(closure)
+        group_of = {p: group for group in self.param_groups for p in group["params"]}
+        jobs = [[(group, [p for p in part if group_of.get(p) is group and p.grad is not None])
+                 for group in self.param_groups] for part in parts]
+        scale = getattr(self, "grad_scale", None)
+        batch_shards.run(lambda i: self._update(jobs[i], scale), len(parts))
+        return None
+
+    def _splittable(self) -> bool:
+        if getattr(self, "found_inf", None) is not None:
+            return False
+        for group in self.param_groups:
+            if not group["fused"] or any(group[flag] for flag in (
+                    "amsgrad", "maximize", "capturable", "differentiable")):
+                return False
+            if any(p.grad is not None and "exp_avg" not in self.state[p] for p in group["params"]):
+                return False
+        return True
+
+    def _update(self, jobs: list, scale: torch.Tensor | None) -> None:
+        with torch.no_grad():  # (grad mode is per thread)
+            for group, params in jobs:
+                if not params:
+                    continue
+                state = [self.state[p] for p in params]
+                beta1, beta2 = group["betas"]
+                adamw_update(params, [p.grad for p in params], [s["exp_avg"] for s in state],
+                             [s["exp_avg_sq"] for s in state], [], [s["step"] for s in state],
+                             fused=True, grad_scale=scale, amsgrad=False, beta1=beta1, beta2=beta2,
+                             lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"],
+                             maximize=False)
+
+
 def _newton_schulz_cost(p: torch.Tensor) -> int:
     """Multiply-adds of one Newton-Schulz iteration on p (s x l, s <= l): X X^T, its square,
     and that times X."""
@@ -97,7 +142,7 @@ def build_optimizers(model: nn.Module, config: TrainConfig, device_type: str = "
             no_decay.append(p)
     groups = [{"params": decay, "weight_decay": config.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
-    adamw = torch.optim.AdamW(
+    adamw = AdamW(
         [g for g in groups if g["params"]], lr=config.lr, betas=(config.beta1, config.beta2),
         # The fused kernel updates every tensor in one pass: on this 2-core CPU it takes the
         # `cpu` preset's AdamW step from ~1.2-1.9 ms to ~0.35-0.45 ms (benchmarks/bench_train.py).

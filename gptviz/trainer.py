@@ -22,7 +22,7 @@ from contextlib import contextmanager, nullcontext
 
 import torch
 
-from . import batch_shards, distributed
+from . import batch_shards, distributed, shard_grads
 from . import metrics as M
 from .activations import ActivationProbe
 from .config import TrainConfig
@@ -39,7 +39,7 @@ from .distributed import SINGLE, Launch
 from .memory_needs import check_fits
 from .model import build_model
 from .openmp import one_thread
-from .optim import Muon, build_optimizers, lr_multiplier, set_lr
+from .optim import AdamW, Muon, build_optimizers, lr_multiplier, set_lr
 
 EVAL_SEED_OFFSET = 7919  # evaluation batches come from their own, fixed stream
 RESEED_STRIDE = 1_000_003  # a rank new to a resumed run seeds from seed + rank + this × step
@@ -151,6 +151,10 @@ class Trainer:
         self.model = build_model(model_config, config.model).to(self.device)
         self.optimizers = build_optimizers(self.model, config, self.device.type)
         self.named = M.named_trainable(self.model)
+        self._params = [p for _, p in self.named]  # (listing them afresh costs ~0.05 ms a step)
+        self._param_parts: shard_grads.Parts | None = None  # a split step's (made on first use)
+        self._shard_norms: list[torch.Tensor] | None = None  # the gradients' norms, from the shards
+        self._flops_per_token = self.model.flops_per_token()
         self.step_count = 0  # optimizer steps completed
         self.elapsed = 0.0  # seconds spent in completed steps: metrics' `time` (no pauses, evals)
         self.batch_rng = torch.Generator()
@@ -214,6 +218,7 @@ class Trainer:
         cfg = self.config
         t0 = time.perf_counter()
         before = self._snapshot() if should_stop is not None else None
+        self._shard_norms = None
         multiplier = lr_multiplier(cfg, self.step_count)
         set_lr(self.optimizers, multiplier)
         if not self.model.training:  # (train() visits every module: ~0.4 ms a step for `cpu`)
@@ -229,7 +234,7 @@ class Trainer:
                                                  self.batch_rng, self.device)
                     with self._syncing(last):  # DDP averages the gradients after the last
                         with self._recording(diagnostics and last, shards) as recorded:  # (hooks only then)
-                            loss = self._forward_backward(forward, x, y, shards)
+                            loss = self._forward_backward(forward, x, y, shards, last)
                     losses.append(loss)
                     if diagnostics and last:
                         activations = recorded
@@ -270,14 +275,17 @@ class Trainer:
         for opt in self.optimizers:
             if isinstance(opt, Muon):
                 opt.step(shards=shards)  # its matrices shared out between the threads
-            elif grad_scale is not None and _scales_its_own(opt):
+                continue
+            # each part on the thread that added up its gradients (shard_grads.py)
+            split = {"parts": self._parts(shards).tensors()} if shards > 1 and isinstance(opt, AdamW) else {}
+            if grad_scale is not None and _scales_its_own(opt):
                 opt.grad_scale = grad_scale
                 try:
-                    opt.step()
+                    opt.step(**split)
                 finally:
                     del opt.grad_scale
             else:
-                opt.step()
+                opt.step(**split)
         if diagnostics:
             extra["update_ratios"] = _merged(batch_shards.map_parts(
                 lambda part: M.update_ratios([named for named, _ in part], [old for _, old in part]),
@@ -300,8 +308,10 @@ class Trainer:
         min(1, max_norm / (norm + 1e-6)). Fused AdamW takes the factor as it reads the
         gradients, through `grad_scale` (how torch's GradScaler unscales them in the same
         kernel), which saves a pass over all of them: ~1 % of a `cpu` step, measured."""
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        total = torch.nn.utils.get_total_norm(grads)
+        if self._shard_norms is not None:  # each .grad's norm, taken where it was added up
+            total = torch.linalg.vector_norm(torch.stack(self._shard_norms))  # (get_total_norm's)
+        else:
+            total = torch.nn.utils.get_total_norm([p.grad for p in self._params if p.grad is not None])
         norm = float(total)
         if not (max_norm > 0 and math.isfinite(norm)):  # (a non-finite norm stops the step)
             return norm, None
@@ -338,42 +348,41 @@ class Trainer:
         if not self.split_batches or self.device.type != "cpu" or self._ddp is not None:
             return 1
         cfg = self.config
-        flops = self.model.flops_per_token() * cfg.batch_size * cfg.block_size  # forward + backward
+        flops = self._flops_per_token * cfg.batch_size * cfg.block_size  # forward + backward
         return batch_shards.shard_count(cfg.batch_size, flops if backward else flops / 3)
 
-    def _forward_backward(self, forward, x: torch.Tensor, y: torch.Tensor, shards: int) -> torch.Tensor:
+    def _forward_backward(self, forward, x: torch.Tensor, y: torch.Tensor, shards: int,
+                          last: bool = True) -> torch.Tensor:
         """One micro-batch's loss (detached), its gradients (divided by grad_accum) added
-        to the parameters' .grad; over `shards` threads, each a share of the sequences."""
+        to the parameters' .grad; over `shards` threads, each a share of the sequences,
+        adding up the gradients by parts (shard_grads.py; on the last micro-batch also
+        their norms, which clipping then uses)."""
         accum = self.config.grad_accum
         if shards == 1:
             with autocast_context(self.device, self.amp_dtype):
                 _, loss = forward(x, y)
             (loss / accum if accum > 1 else loss).backward()
             return loss.detach()
-        params = [p for p in self.model.parameters() if p.requires_grad]
         xs, ys = x.tensor_split(shards), y.tensor_split(shards)
         probe = self._activations
 
-        def work(i: int):
+        def shard(i: int):
             share = xs[i].shape[0] / x.shape[0]  # of the batch's mean loss
             with probe.shard(i) if probe is not None else nullcontext():
                 with autocast_context(self.device, self.amp_dtype):
                     _, loss = forward(xs[i], ys[i])
-            grads = torch.autograd.grad(loss * (share / accum), params, allow_unused=True)
+            grads = torch.autograd.grad(loss * (share / accum), self._params, allow_unused=True)
             return loss.detach() * share, grads
 
-        done = batch_shards.run(work, shards, yields=(StepInterrupted,))
-        used = [k for k, g in enumerate(done[0][1]) if g is not None]  # (the same in every shard)
-        totals = [done[0][1][k] for k in used]
-        for _, grads in done[1:]:  # in shard order: the same sum every time
-            torch._foreach_add_(totals, [grads[k] for k in used])  # (one call, not one a tensor)
-        for k, total in zip(used, totals):
-            p = params[k]
-            if p.grad is None:
-                p.grad = total
-            else:
-                p.grad += total
-        return torch.stack([loss for loss, _ in done]).sum()
+        losses, self._shard_norms = shard_grads.run(shard, self._parts(shards), norms=last,
+                                                    yields=(StepInterrupted,))
+        return torch.stack(losses).sum()
+
+    def _parts(self, shards: int) -> shard_grads.Parts:
+        """The parameters' parts for a step split `shards` ways (the same every step)."""
+        if self._param_parts is None or len(self._param_parts) != shards:
+            self._param_parts = shard_grads.Parts(self._params, shards)
+        return self._param_parts
 
     def _syncing(self, last_micro_step: bool):
         """DDP's gradient averaging only on a step's last micro-batch (no_sync before it)."""

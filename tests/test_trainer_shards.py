@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from gptviz import batch_shards
+from gptviz import batch_shards, optim, shard_grads
 from gptviz.config import preset
 from gptviz.openmp import one_thread
 from gptviz.optim import Muon
@@ -60,6 +60,41 @@ def test_sharded_runs_are_the_same_every_time(small_corpus, monkeypatch):
     (a, pa), (b, pb) = run(), run()
     assert a == b
     assert all(torch.equal(p, q) for p, q in zip(pa, pb))
+
+
+@pytest.mark.parametrize("changes", [dict(batch_size=8), dict(batch_size=6, optimizer="muon")])
+def test_each_thread_adds_up_and_updates_its_own_part_of_the_parameters(small_corpus, monkeypatch, changes):
+    """The same run as adding every gradient up and updating every parameter on the calling
+    thread (norms from get_total_norm, AdamW's own step), bit for bit."""
+    threads = {"sum": {}, "update": {}}  # parameter's position -> the thread that did it
+    add_up, update = shard_grads._add_up, optim.AdamW._update
+
+    def spy_add_up(grads, own, part, params, norms):
+        threads["sum"].update(dict.fromkeys(part, threading.get_ident()))
+        return add_up(grads, own, part, params, norms)
+
+    def spy_update(self, jobs, scale):
+        position = {id(p): k for k, p in enumerate(t.model.parameters())}
+        threads["update"].update({position[id(p)]: threading.get_ident() for _, ps in jobs for p in ps})
+        return update(self, jobs, scale)
+
+    t, reference = Trainer(tiny(**changes), small_corpus), Trainer(tiny(**changes), small_corpus)
+    with shards(monkeypatch, 2):
+        with monkeypatch.context() as m:
+            m.setattr(shard_grads, "_add_up", spy_add_up)
+            m.setattr(optim.AdamW, "_update", spy_update)
+            ours = [t.step() for _ in range(3)]
+        with monkeypatch.context() as m:  # the gradients' norms and AdamW on the calling thread
+            run = shard_grads.run
+            m.setattr(shard_grads, "run", lambda *a, **k: (run(*a, **k)[0], None))
+            m.setattr(optim.AdamW, "_splittable", lambda self: False)
+            theirs = [reference.step() for _ in range(3)]
+    assert [(m.loss, m.grad_norm) for m in ours] == [(m.loss, m.grad_norm) for m in theirs]
+    assert all(torch.equal(p, q) for p, q in zip(params_of(t), params_of(reference)))
+    assert len(threads["sum"]) == len(list(t.model.parameters()))
+    assert len(set(threads["sum"].values())) == 2
+    assert threads["update"] == {k: threads["sum"][k] for k in threads["update"]}  # (Muon's: any)
+    assert len(set(threads["update"].values())) == 2
 
 
 def on_a_new_thread(work):
