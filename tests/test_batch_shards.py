@@ -78,6 +78,24 @@ def test_a_failure_is_raised_after_every_shard_finished_and_breakage_beats_inter
         run(interrupted, 2, yields=(Interrupted,))
     assert caught.value.args == (0,)  # the first, in shard order
 
+    class Gone(Exception):  # a shard that stopped because another failed
+        pass
+
+    def one_interrupted(i):
+        raise Interrupted(i) if i == 2 else Gone(i)
+
+    with pytest.raises(Interrupted) as caught:  # an earlier `yields` type says more
+        run(one_interrupted, 3, yields=(Interrupted, Gone))
+    assert caught.value.args == (2,)
+
+
+@needs_openmp
+def test_shard_i_runs_on_the_same_helper_every_time():
+    first = run(lambda i: threading.get_ident(), 3)
+    assert len(set(first)) == 3
+    assert run(lambda i: threading.get_ident(), 2) == first[:2]
+    assert run(lambda i: threading.get_ident(), 3) == first
+
 
 @needs_openmp
 def test_map_parts_cuts_consecutive_parts_of_about_equal_weight():
