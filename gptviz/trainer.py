@@ -243,8 +243,8 @@ class Trainer:
             self._restore(before)
             raise
         except Exception as e:
+            self._zero_grad()  # (a part may have been added up already: not into the next step)
             if forward is self._compiled and not self._compile_checked:  # compiling happens here
-                self._zero_grad()
                 raise TrainingError(f"--compile: torch.compile could not compile the model here "
                                     f"({type(e).__name__}: {_first_line(e)}); train without "
                                     f"--compile") from e

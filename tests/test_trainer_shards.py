@@ -97,6 +97,26 @@ def test_each_thread_adds_up_and_updates_its_own_part_of_the_parameters(small_co
     assert len(set(threads["update"].values())) == 2
 
 
+def test_a_step_that_fails_after_a_part_was_added_up_leaves_no_gradients(small_corpus, monkeypatch):
+    t, reference = Trainer(tiny(), small_corpus), Trainer(tiny(), small_corpus)
+    add_up = shard_grads._add_up
+
+    def failing(grads, own, part, params, norms):
+        if own == 1:
+            raise MemoryError("no memory for shard 1's sum")
+        return add_up(grads, own, part, params, norms)  # shard 0's part is added up
+
+    with shards(monkeypatch, 2):
+        with monkeypatch.context() as m:
+            m.setattr(shard_grads, "_add_up", failing)
+            with pytest.raises(MemoryError):
+                t.step()
+        assert all(p.grad is None for p in t.model.parameters()) and t.step_count == 0
+        t.batch_rng.set_state(reference.batch_rng.get_state())  # (the failed step drew a batch)
+        assert t.step().loss == reference.step().loss
+    assert all(torch.equal(p, q) for p, q in zip(params_of(t), params_of(reference)))
+
+
 def on_a_new_thread(work):
     """work() on a thread started now: torch's default thread count (this one's may have
     been set to 1, as the window does on its GUI thread)."""
