@@ -8,8 +8,8 @@ the slow mode shows which part grows.
 
 With --probe-writes, every weight is also written once (multiplied by 1.0) just before the
 optimizers and timed as `writes`: the cost of taking the weights' cache lines back from the
-other core, which read them in its shard (session 11: ~0.25 ms in the fast mode, ~1.2 ms in
-the slow one, for `cpu`'s 3.2 MB). The step then costs that much more.
+other core, which read them in its shard (session 11: ~0.25 ms in the fast mode, 0.8-1.25
+ms in the slow one, for `cpu`'s 3.2 MB). The step then costs that much more.
 
     python benchmarks/step_timeline.py [--preset cpu] [--blocks 20] [--steps 40] [--probe-writes]
 """

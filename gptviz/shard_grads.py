@@ -6,8 +6,8 @@ shards' gradients must be added up, always in shard order so that a run is the s
 time. Added up on the calling thread, all of the helpers' gradients cross from one core to
 the other while the helpers wait, and the optimizer then writes every weight on that one
 core, taking the weights out of the helpers' caches: on the development machine, with its
-two virtual cores far apart, writing the `cpu` preset's 3.2 MB of weights so took ~1.2 ms
-instead of ~0.25 (a core's cache lines read by another are slow to take back).
+two virtual cores far apart, writing the `cpu` preset's 3.2 MB of weights so took 0.8-1.25
+ms instead of ~0.25 (a core's cache lines read by another are slow to take back).
 
 Here the parameters are cut once into fixed parts, one per thread (`Parts`). When every
 shard's backward pass is done, each thread adds up the shards' gradients of its own part
