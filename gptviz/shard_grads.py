@@ -32,19 +32,18 @@ class PartnerFailed(Exception):
 
 class Parts:
     """The trainable parameters cut into `shards` consecutive parts of about equal size
-    (`indices`: each part's positions in `params`; a part may be empty)."""
+    (`indices`: each part's positions in `params`, `tensors`: its parameters; a part may
+    be empty)."""
 
     def __init__(self, params: Sequence[torch.Tensor], shards: int):
         self.params = list(params)
         self.indices = batch_shards.parts(list(range(len(self.params))), shards,
                                           weight=lambda k: self.params[k].numel())
         self.indices += [[] for _ in range(shards - len(self.indices))]
+        self.tensors = [[self.params[k] for k in part] for part in self.indices]
 
     def __len__(self) -> int:
         return len(self.indices)
-
-    def tensors(self) -> list[list[torch.Tensor]]:
-        return [[self.params[k] for k in part] for part in self.indices]
 
 
 Shard = Callable[[int], tuple[torch.Tensor, Sequence[torch.Tensor | None]]]

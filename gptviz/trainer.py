@@ -277,7 +277,7 @@ class Trainer:
                 opt.step(shards=shards)  # its matrices shared out between the threads
                 continue
             # each part on the thread that added up its gradients (shard_grads.py)
-            split = {"parts": self._parts(shards).tensors()} if shards > 1 and isinstance(opt, AdamW) else {}
+            split = {"parts": self._parts(shards).tensors} if shards > 1 and isinstance(opt, AdamW) else {}
             if grad_scale is not None and _scales_its_own(opt):
                 opt.grad_scale = grad_scale
                 try:
